@@ -1,0 +1,51 @@
+// swift-tools-version: 6.0
+import PackageDescription
+
+let package = Package(
+    name: "Strata",
+    platforms: [.macOS(.v14)],
+    products: [
+        .executable(name: "strata", targets: ["strata"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
+        .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
+        .package(url: "https://github.com/groue/GRDB.swift.git", from: "7.10.0"),
+    ],
+    targets: [
+        // Immutable content blocks by key (local directory engine).
+        .target(name: "BlockStore", dependencies: [
+            .product(name: "NIOCore", package: "swift-nio"),
+            .product(name: "NIOPosix", package: "swift-nio"),
+        ]),
+        // Transactional inode/dentry/chunk records; the SQLite (GRDB) engine.
+        .target(name: "MetadataStore", dependencies: [
+            .product(name: "GRDB", package: "GRDB.swift"),
+        ]),
+        // POSIX semantics over inodes: the only API the protocol layer sees.
+        .target(name: "FileSystem", dependencies: [
+            "MetadataStore", "BlockStore",
+            .product(name: "NIOCore", package: "swift-nio"),
+            .product(name: "Logging", package: "swift-log"),
+        ]),
+        .executableTarget(name: "strata", dependencies: [
+            "FileSystem", "MetadataStore", "BlockStore",
+            .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            .product(name: "NIOCore", package: "swift-nio"),
+            .product(name: "Logging", package: "swift-log"),
+        ]),
+        // A child process the crash-consistency tests SIGKILL mid-write.
+        .executableTarget(name: "strata-crash-workload", dependencies: [
+            "FileSystem", "MetadataStore", "BlockStore",
+            .product(name: "NIOCore", package: "swift-nio"),
+        ], path: "Tests/CrashWorkload"),
+        .testTarget(name: "BlockStoreTests", dependencies: ["BlockStore"]),
+        .testTarget(name: "MetadataStoreTests", dependencies: ["MetadataStore"]),
+        .testTarget(name: "FileSystemTests", dependencies: [
+            "FileSystem", "MetadataStore", "BlockStore",
+            .product(name: "NIOCore", package: "swift-nio"),
+        ]),
+    ],
+    swiftLanguageModes: [.v6]
+)

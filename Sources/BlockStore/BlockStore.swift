@@ -1,0 +1,52 @@
+import NIOCore
+
+/// The name of one immutable content block. Keys are never reused: a block is written once,
+/// referenced from metadata, and deleted only after no metadata references it any more.
+public struct BlockKey: Hashable, Sendable, CustomStringConvertible {
+    public let rawValue: String
+
+    /// Accepts only the shape `BlockKey.random()` produces (32 lowercase hex digits), so a key read
+    /// back from metadata can never name a path outside the store.
+    public init?(_ rawValue: String) {
+        guard rawValue.utf8.count == 32,
+              rawValue.utf8.allSatisfy({ ($0 >= 48 && $0 <= 57) || ($0 >= 97 && $0 <= 102) })
+        else { return nil }
+        self.rawValue = rawValue
+    }
+
+    public static func random() -> BlockKey {
+        var g = SystemRandomNumberGenerator()
+        let hex = (0..<2).map { _ in
+            let v = g.next() as UInt64
+            let s = String(v, radix: 16)
+            return String(repeating: "0", count: 16 - s.count) + s
+        }.joined()
+        return BlockKey(hex)!
+    }
+
+    public var description: String { rawValue }
+}
+
+public struct BlockInfo: Sendable, Hashable {
+    public var key: BlockKey
+    public var size: Int
+    public init(key: BlockKey, size: Int) { self.key = key; self.size = size }
+}
+
+public enum BlockStoreError: Error, Sendable, Equatable {
+    case notFound(BlockKey)
+    case alreadyExists(BlockKey)
+    case io(operation: String, errno: Int32)
+}
+
+/// Immutable content blocks by key. Engines: a local directory (embedded), S3 (distributed).
+public protocol BlockStore: Sendable {
+    /// Stores `data` under a fresh key. Durable on return.
+    func put(_ key: BlockKey, _ data: ByteBuffer) async throws
+    /// The bytes of `range` (the whole block when nil). A range past the block's end is cut short.
+    func get(_ key: BlockKey, range: Range<Int>?) async throws -> ByteBuffer
+    /// Deletes blocks; keys that do not exist are ignored.
+    func delete(_ keys: [BlockKey]) async throws
+    /// Every block held, with its size: for recovery sweeps and consistency checks.
+    func list() async throws -> [BlockInfo]
+}

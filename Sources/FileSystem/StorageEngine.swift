@@ -1,0 +1,81 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+import BlockStore
+import Logging
+import MetadataStore
+
+/// One metadata store and one block store, holding any number of file systems.
+public final class StorageEngine: Sendable {
+    public let store: any MetadataStore
+    public let blocks: any BlockStore
+    let collector: BlockCollector
+    private let logger = Logger(label: "strata.storage")
+
+    public init(store: any MetadataStore, blocks: any BlockStore) {
+        self.store = store; self.blocks = blocks
+        collector = BlockCollector(store: store, blocks: blocks)
+    }
+
+    /// The embedded default: SQLite metadata in `DIR/metadata`, blocks in `DIR/blocks`. Opening runs
+    /// crash recovery before anything is served.
+    public static func openEmbedded(at directory: String) async throws -> StorageEngine {
+        if mkdir(directory, 0o700) != 0 && errno != EEXIST {
+            throw MetadataStoreError.engine("cannot create \(directory): errno \(errno)")
+        }
+        let store = try SQLiteMetadataStore(directory: directory + "/metadata")
+        let blocks = try LocalBlockStore(root: directory + "/blocks")
+        let engine = StorageEngine(store: store, blocks: blocks)
+        try await engine.recover()
+        return engine
+    }
+
+    /// Deletes blocks a crash left behind: written but never referenced by a committed chunk. Only safe
+    /// while no writes are in flight, which is why it runs at open.
+    public func recover() async throws {
+        let referenced = try await store.read { try $0.referencedBlocks() }
+        let orphans = try await blocks.list().filter { !referenced.contains($0.key.rawValue) }.map(\.key)
+        if !orphans.isEmpty {
+            logger.info("recovery: deleting \(orphans.count) unreferenced blocks")
+            try await blocks.delete(orphans)
+        }
+        try await collector.collectAll()
+    }
+
+    public func fileSystems() async throws -> [FileSystemRecord] {
+        try await store.read { try $0.fileSystems() }
+    }
+
+    /// A new file system whose root directory is owned by root with mode 0755.
+    public func createFileSystem(chunkSize: Int = Limits.defaultChunkSize) async throws -> StrataFileSystem {
+        let record = try await store.write { w in
+            try w.createFileSystem(root: Inode(fileSystem: 0, type: .directory, mode: 0o755, uid: 0, gid: 0,
+                                               nlink: 2, time: .now()), chunkSize: chunkSize)
+        }
+        return fileSystem(record)
+    }
+
+    public func fileSystem(_ id: FileSystemID) async throws -> StrataFileSystem? {
+        try await store.read { try $0.fileSystem(id) }.map(fileSystem)
+    }
+
+    /// The first file system, created on first use.
+    public func defaultFileSystem() async throws -> StrataFileSystem {
+        if let first = try await fileSystems().first { return fileSystem(first) }
+        return try await createFileSystem()
+    }
+
+    /// Deletes all garbage blocks now (normally done in the background after each change).
+    @discardableResult
+    public func collectGarbage() async throws -> Int { try await collector.collectAll() }
+
+    public func close() async throws {
+        try await store.close()
+    }
+
+    private func fileSystem(_ record: FileSystemRecord) -> StrataFileSystem {
+        StrataFileSystem(record: record, store: store, blocks: blocks, collector: collector)
+    }
+}

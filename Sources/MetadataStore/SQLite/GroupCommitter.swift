@@ -1,0 +1,93 @@
+import Dispatch
+import GRDB
+import Synchronization
+
+/// Runs write transactions for many concurrent callers as few SQLite transactions: while one batch is
+/// being committed (one fsync of the WAL), new requests queue up and then go together into the next.
+/// Each request runs inside its own savepoint, so one that fails is rolled back alone.
+final class GroupCommitter: Sendable {
+    struct Request: Sendable {
+        /// Runs the caller's body and keeps its result; throws to roll that request back.
+        let run: @Sendable (SQLiteAccess) throws -> Void
+        /// Called once with nil (committed) or the error the caller should see.
+        let finish: @Sendable (Error?) -> Void
+    }
+
+    private struct State {
+        var pending: [Request] = []
+        var draining = false
+        var closed = false
+    }
+
+    private let pool: DatabasePool
+    private let cache: InodeCache
+    private let state = Mutex(State())
+    private let queue = DispatchQueue(label: "strata.metadata.group-commit")
+    private let maxBatch: Int
+
+    init(pool: DatabasePool, cache: InodeCache, maxBatch: Int = 512) {
+        self.pool = pool; self.cache = cache; self.maxBatch = maxBatch
+    }
+
+    func submit(_ request: Request) {
+        let (accepted, start): (Bool, Bool) = state.withLock { s in
+            if s.closed { return (false, false) }
+            s.pending.append(request)
+            if s.draining { return (true, false) }
+            s.draining = true
+            return (true, true)
+        }
+        if !accepted { request.finish(MetadataStoreError.closed); return }
+        if start { queue.async { self.drain() } }
+    }
+
+    /// Stops taking requests and waits until the queued ones are committed.
+    func close() {
+        state.withLock { $0.closed = true }
+        while state.withLock({ $0.draining }) { queue.sync {} }
+    }
+
+    var isClosed: Bool { state.withLock { $0.closed } }
+
+    private func drain() {
+        while true {
+            let batch: [Request] = state.withLock { s in
+                let taken = Array(s.pending.prefix(maxBatch))
+                s.pending.removeFirst(taken.count)
+                if taken.isEmpty { s.draining = false }
+                return taken
+            }
+            if batch.isEmpty { return }
+            commit(batch)
+        }
+    }
+
+    private func commit(_ batch: [Request]) {
+        var outcomes = [Error?](repeating: nil, count: batch.count)
+        var changes: [InodeID: Inode?] = [:]
+        do {
+            try pool.writeWithoutTransaction { db in
+                try db.inTransaction(.immediate) {
+                    let access = SQLiteAccess(db, cache: cache, writable: true)
+                    for (i, request) in batch.enumerated() {
+                        do {
+                            try db.inSavepoint { try request.run(access); return .commit }
+                            access.keepOperationChanges()
+                        } catch {
+                            access.discardOperationChanges()
+                            outcomes[i] = error
+                        }
+                    }
+                    changes = access.batchChanges
+                    return .commit
+                }
+            }
+            cache.apply(changes)
+        } catch {
+            // The commit itself failed: nothing in the batch is durable.
+            cache.invalidateAll()
+            outcomes = outcomes.map { $0 ?? error }
+        }
+        for (request, outcome) in zip(batch, outcomes) { request.finish(outcome) }
+    }
+}

@@ -1,0 +1,274 @@
+import Foundation
+import GRDB
+
+/// MetadataReader/MetadataWriter over one GRDB connection, inside a transaction the store opened.
+/// In a write batch it records the inodes each operation changed, so the cache can be updated on commit
+/// and an operation that is rolled back leaves no trace.
+final class SQLiteAccess: MetadataWriter {
+    private let db: Database
+    private let cache: InodeCache
+    private let writable: Bool
+    private let readEpoch: UInt64
+    private var operationChanges: [InodeID: Inode?] = [:]
+    private(set) var batchChanges: [InodeID: Inode?] = [:]
+
+    init(_ db: Database, cache: InodeCache, writable: Bool, readEpoch: UInt64 = 0) {
+        self.db = db; self.cache = cache; self.writable = writable; self.readEpoch = readEpoch
+    }
+
+    func keepOperationChanges() {
+        batchChanges.merge(operationChanges) { _, new in new }
+        operationChanges.removeAll(keepingCapacity: true)
+    }
+
+    func discardOperationChanges() { operationChanges.removeAll(keepingCapacity: true) }
+
+    private func requireWritable() throws {
+        guard writable else { throw MetadataStoreError.engine("write attempted in a read transaction") }
+    }
+
+    // MARK: - Reader
+
+    func inode(_ id: InodeID) throws -> Inode? {
+        if let changed = operationChanges[id] ?? batchChanges[id] { return changed }
+        if let cached = cache.get(id) { return cached }
+        let stmt = try db.cachedStatement(sql: "SELECT * FROM inode WHERE id = ?")
+        guard let row = try Row.fetchOne(stmt, arguments: [Int64(bitPattern: id)]) else { return nil }
+        let inode = try Self.decodeInode(row)
+        if !writable { cache.insert(inode, readAtEpoch: readEpoch) }
+        return inode
+    }
+
+    func entry(_ directory: InodeID, _ name: [UInt8]) throws -> DirEntryRecord? {
+        let stmt = try db.cachedStatement(sql: "SELECT cookie, ino FROM dentry WHERE dir = ? AND name = ?")
+        guard let row = try Row.fetchOne(stmt, arguments: [Int64(bitPattern: directory), Data(name)]) else { return nil }
+        return DirEntryRecord(directory: directory, name: name, inode: UInt64(bitPattern: row[1]),
+                              cookie: UInt64(bitPattern: row[0]))
+    }
+
+    func entries(_ directory: InodeID, after cookie: UInt64, limit: Int) throws -> [DirEntryRecord] {
+        let stmt = try db.cachedStatement(
+            sql: "SELECT cookie, name, ino FROM dentry WHERE dir = ? AND cookie > ? ORDER BY cookie LIMIT ?")
+        let rows = try Row.fetchCursor(stmt, arguments: [Int64(bitPattern: directory),
+                                                         Int64(clamping: cookie), max(0, limit)])
+        var result: [DirEntryRecord] = []
+        while let row = try rows.next() {
+            let name: Data = row[1]
+            result.append(DirEntryRecord(directory: directory, name: [UInt8](name),
+                                         inode: UInt64(bitPattern: row[2]), cookie: UInt64(bitPattern: row[0])))
+        }
+        return result
+    }
+
+    func hasEntries(_ directory: InodeID) throws -> Bool {
+        let stmt = try db.cachedStatement(sql: "SELECT 1 FROM dentry WHERE dir = ? LIMIT 1")
+        return try Row.fetchOne(stmt, arguments: [Int64(bitPattern: directory)]) != nil
+    }
+
+    func chunks(_ inode: InodeID, in indexes: ClosedRange<Int64>) throws -> [Chunk] {
+        let stmt = try db.cachedStatement(
+            sql: "SELECT idx, block, length, class FROM chunk WHERE ino = ? AND idx BETWEEN ? AND ? ORDER BY idx")
+        let rows = try Row.fetchCursor(stmt, arguments: [Int64(bitPattern: inode), indexes.lowerBound, indexes.upperBound])
+        var result: [Chunk] = []
+        while let row = try rows.next() { result.append(try Self.decodeChunk(row, inode: inode)) }
+        return result
+    }
+
+    func fileSystem(_ id: FileSystemID) throws -> FileSystemRecord? {
+        try Row.fetchOne(db, sql: "SELECT * FROM filesystem WHERE id = ?", arguments: [id]).map(Self.decodeFileSystem)
+    }
+
+    func fileSystems() throws -> [FileSystemRecord] {
+        try Row.fetchAll(db, sql: "SELECT * FROM filesystem ORDER BY id").map(Self.decodeFileSystem)
+    }
+
+    func usage(_ fileSystem: FileSystemID) throws -> Usage {
+        let inodes = try Int64.fetchOne(db, sql: "SELECT COUNT(*) FROM inode WHERE fs = ?", arguments: [fileSystem]) ?? 0
+        var bytes: [StorageClass: UInt64] = [:]
+        for storageClass in StorageClass.allCases { bytes[storageClass] = 0 }
+        let rows = try Row.fetchAll(db, sql: """
+            SELECT c.class, SUM(c.length) FROM chunk c JOIN inode i ON i.id = c.ino
+            WHERE i.fs = ? GROUP BY c.class
+            """, arguments: [fileSystem])
+        for row in rows {
+            guard let storageClass = StorageClass(rawValue: UInt8(clamping: row[0] as Int64)) else { continue }
+            bytes[storageClass] = UInt64(max(0, row[1] as Int64))
+        }
+        return Usage(inodes: UInt64(inodes), bytes: bytes)
+    }
+
+    func garbage(limit: Int) throws -> [GarbageBlock] {
+        try Row.fetchAll(db, sql: "SELECT block, class FROM garbage LIMIT ?", arguments: [limit]).map {
+            GarbageBlock(block: $0[0], storageClass: StorageClass(rawValue: UInt8(clamping: $0[1] as Int64)) ?? .standard)
+        }
+    }
+
+    func referencedBlocks() throws -> Set<String> {
+        var blocks = Set(try String.fetchAll(db, sql: "SELECT block FROM chunk"))
+        blocks.formUnion(try String.fetchAll(db, sql: "SELECT block FROM garbage"))
+        return blocks
+    }
+
+    func forEachInode(_ fileSystem: FileSystemID, _ body: (Inode) throws -> Bool) throws {
+        let rows = try Row.fetchCursor(db, sql: "SELECT * FROM inode WHERE fs = ? ORDER BY id", arguments: [fileSystem])
+        while let row = try rows.next() { if try !body(try Self.decodeInode(row)) { return } }
+    }
+
+    func forEachEntry(_ fileSystem: FileSystemID, _ body: (DirEntryRecord) throws -> Bool) throws {
+        let rows = try Row.fetchCursor(db, sql: """
+            SELECT d.cookie, d.dir, d.name, d.ino FROM dentry d JOIN inode i ON i.id = d.dir
+            WHERE i.fs = ? ORDER BY d.cookie
+            """, arguments: [fileSystem])
+        while let row = try rows.next() {
+            let name: Data = row[2]
+            let entry = DirEntryRecord(directory: UInt64(bitPattern: row[1]), name: [UInt8](name),
+                                       inode: UInt64(bitPattern: row[3]), cookie: UInt64(bitPattern: row[0]))
+            if try !body(entry) { return }
+        }
+    }
+
+    func forEachChunk(_ fileSystem: FileSystemID, _ body: (Chunk) throws -> Bool) throws {
+        let rows = try Row.fetchCursor(db, sql: """
+            SELECT c.idx, c.block, c.length, c.class, c.ino FROM chunk c JOIN inode i ON i.id = c.ino
+            WHERE i.fs = ? ORDER BY c.ino, c.idx
+            """, arguments: [fileSystem])
+        while let row = try rows.next() {
+            if try !body(try Self.decodeChunk(row, inode: UInt64(bitPattern: row[4]))) { return }
+        }
+    }
+
+    // MARK: - Writer
+
+    func createFileSystem(root: Inode, chunkSize: Int) throws -> FileSystemRecord {
+        try requireWritable()
+        try db.execute(sql: "INSERT INTO filesystem(root, chunk_size, created) VALUES (0, ?, ?)",
+                       arguments: [chunkSize, root.birthtime.nanoseconds])
+        let id = db.lastInsertedRowID
+        var rootInode = root
+        rootInode.fileSystem = id
+        rootInode = try insertInode(rootInode)
+        rootInode.parent = rootInode.id
+        try updateInode(rootInode)
+        try db.execute(sql: "UPDATE filesystem SET root = ? WHERE id = ?", arguments: [Int64(bitPattern: rootInode.id), id])
+        return FileSystemRecord(id: id, root: rootInode.id, chunkSize: chunkSize, createdAt: root.birthtime)
+    }
+
+    func insertInode(_ inode: Inode) throws -> Inode {
+        try requireWritable()
+        let stmt = try db.cachedStatement(sql: """
+            INSERT INTO inode(fs, type, mode, uid, gid, nlink, size, atime, mtime, ctime, btime, change,
+                              rdev_major, rdev_minor, target, verifier, parent)
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+            """)
+        try stmt.execute(arguments: Self.columns(inode))
+        var stored = inode
+        stored.id = UInt64(bitPattern: db.lastInsertedRowID)
+        operationChanges[stored.id] = .some(stored)
+        return stored
+    }
+
+    func updateInode(_ inode: Inode) throws {
+        try requireWritable()
+        let stmt = try db.cachedStatement(sql: """
+            UPDATE inode SET fs = ?, type = ?, mode = ?, uid = ?, gid = ?, nlink = ?, size = ?, atime = ?,
+                mtime = ?, ctime = ?, btime = ?, change = ?, rdev_major = ?, rdev_minor = ?, target = ?,
+                verifier = ?, parent = ? WHERE id = ?
+            """)
+        var arguments = Self.columns(inode)
+        arguments += [Int64(bitPattern: inode.id)]
+        try stmt.execute(arguments: arguments)
+        guard db.changesCount == 1 else { throw MetadataStoreError.engine("update of missing inode \(inode.id)") }
+        operationChanges[inode.id] = .some(inode)
+    }
+
+    func deleteInode(_ id: InodeID) throws {
+        try requireWritable()
+        try removeChunks(id, from: 0)
+        try db.cachedStatement(sql: "DELETE FROM inode WHERE id = ?").execute(arguments: [Int64(bitPattern: id)])
+        operationChanges[id] = .some(nil)
+    }
+
+    func insertEntry(_ directory: InodeID, _ name: [UInt8], _ inode: InodeID) throws -> DirEntryRecord {
+        try requireWritable()
+        try db.cachedStatement(sql: "INSERT INTO dentry(dir, name, ino) VALUES (?, ?, ?)")
+            .execute(arguments: [Int64(bitPattern: directory), Data(name), Int64(bitPattern: inode)])
+        return DirEntryRecord(directory: directory, name: name, inode: inode,
+                              cookie: UInt64(bitPattern: db.lastInsertedRowID))
+    }
+
+    func removeEntry(_ directory: InodeID, _ name: [UInt8]) throws {
+        try requireWritable()
+        try db.cachedStatement(sql: "DELETE FROM dentry WHERE dir = ? AND name = ?")
+            .execute(arguments: [Int64(bitPattern: directory), Data(name)])
+    }
+
+    func putChunk(_ chunk: Chunk) throws {
+        try requireWritable()
+        let old = try chunks(chunk.inode, in: chunk.index...chunk.index).first
+        if let old, old.block != chunk.block { try collect([old]) }
+        try db.cachedStatement(sql: "INSERT OR REPLACE INTO chunk(ino, idx, block, length, class) VALUES (?, ?, ?, ?, ?)")
+            .execute(arguments: [Int64(bitPattern: chunk.inode), chunk.index, chunk.block, chunk.length,
+                                 Int64(chunk.storageClass.rawValue)])
+    }
+
+    func removeChunks(_ inode: InodeID, from index: Int64) throws {
+        try requireWritable()
+        let doomed = try chunks(inode, in: index...Int64.max)
+        guard !doomed.isEmpty else { return }
+        try collect(doomed)
+        try db.cachedStatement(sql: "DELETE FROM chunk WHERE ino = ? AND idx >= ?")
+            .execute(arguments: [Int64(bitPattern: inode), index])
+    }
+
+    func removeGarbage(_ blocks: [String]) throws {
+        try requireWritable()
+        let stmt = try db.cachedStatement(sql: "DELETE FROM garbage WHERE block = ?")
+        for block in blocks { try stmt.execute(arguments: [block]) }
+    }
+
+    private func collect(_ chunks: [Chunk]) throws {
+        let stmt = try db.cachedStatement(sql: "INSERT OR IGNORE INTO garbage(block, class) VALUES (?, ?)")
+        for chunk in chunks { try stmt.execute(arguments: [chunk.block, Int64(chunk.storageClass.rawValue)]) }
+    }
+
+    // MARK: - Rows
+
+    private static func columns(_ i: Inode) -> StatementArguments {
+        [i.fileSystem, Int64(i.type.rawValue), Int64(i.mode), Int64(i.uid), Int64(i.gid), Int64(i.nlink),
+         Int64(bitPattern: i.size), i.atime.nanoseconds, i.mtime.nanoseconds, i.ctime.nanoseconds,
+         i.birthtime.nanoseconds, Int64(bitPattern: i.change), Int64(i.rdevMajor), Int64(i.rdevMinor),
+         i.symlinkTarget.map { Data($0) }, i.createVerifier.map { Int64(bitPattern: $0) },
+         Int64(bitPattern: i.parent)]
+    }
+
+    private static func decodeInode(_ row: Row) throws -> Inode {
+        guard let type = FileType(rawValue: UInt8(clamping: row["type"] as Int64)) else {
+            throw MetadataStoreError.corrupt("inode \(row["id"] as Int64) has an unknown type")
+        }
+        var inode = Inode(
+            id: UInt64(bitPattern: row["id"]), fileSystem: row["fs"], type: type,
+            mode: UInt32(truncatingIfNeeded: row["mode"] as Int64), uid: UInt32(truncatingIfNeeded: row["uid"] as Int64),
+            gid: UInt32(truncatingIfNeeded: row["gid"] as Int64), nlink: UInt32(truncatingIfNeeded: row["nlink"] as Int64),
+            size: UInt64(bitPattern: row["size"]), time: Timestamp(nanoseconds: row["atime"]),
+            change: UInt64(bitPattern: row["change"]),
+            rdevMajor: UInt32(truncatingIfNeeded: row["rdev_major"] as Int64),
+            rdevMinor: UInt32(truncatingIfNeeded: row["rdev_minor"] as Int64),
+            symlinkTarget: (row["target"] as Data?).map { [UInt8]($0) },
+            createVerifier: (row["verifier"] as Int64?).map { UInt64(bitPattern: $0) },
+            parent: UInt64(bitPattern: row["parent"]))
+        inode.mtime = Timestamp(nanoseconds: row["mtime"])
+        inode.ctime = Timestamp(nanoseconds: row["ctime"])
+        inode.birthtime = Timestamp(nanoseconds: row["btime"])
+        return inode
+    }
+
+    private static func decodeChunk(_ row: Row, inode: InodeID) throws -> Chunk {
+        Chunk(inode: inode, index: row[0], block: row[1], length: row[2],
+              storageClass: StorageClass(rawValue: UInt8(clamping: row[3] as Int64)) ?? .standard)
+    }
+
+    private static func decodeFileSystem(_ row: Row) -> FileSystemRecord {
+        FileSystemRecord(id: row["id"], root: UInt64(bitPattern: row["root"]), chunkSize: row["chunk_size"],
+                         createdAt: Timestamp(nanoseconds: row["created"]))
+    }
+}

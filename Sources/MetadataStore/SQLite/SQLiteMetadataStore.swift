@@ -1,0 +1,93 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+import GRDB
+
+/// The embedded engine: one SQLite database in WAL mode, fsync'd on every commit (`synchronous = FULL`),
+/// with concurrent writes batched into shared transactions by a `GroupCommitter`.
+/// One process owns a store at a time (an exclusive lock on `metadata.lock`); that is what keeps the
+/// in-memory inode cache exact.
+public final class SQLiteMetadataStore: MetadataStore {
+    public let directory: String
+    public let openCount: UInt64
+    private let pool: DatabasePool
+    private let cache: InodeCache
+    private let committer: GroupCommitter
+    private let lockFD: Int32
+
+    public init(directory: String) throws {
+        self.directory = directory
+        if mkdir(directory, 0o700) != 0 && errno != EEXIST {
+            throw MetadataStoreError.engine("cannot create \(directory): errno \(errno)")
+        }
+        let lockPath = directory + "/metadata.lock"
+        let fd = open(lockPath, O_RDWR | O_CREAT | O_CLOEXEC, 0o600)
+        guard fd >= 0 else { throw MetadataStoreError.engine("cannot open \(lockPath): errno \(errno)") }
+        guard flock(fd, LOCK_EX | LOCK_NB) == 0 else {
+            Glibc.close(fd)
+            throw MetadataStoreError.locked("\(directory) is in use by another process")
+        }
+        lockFD = fd
+
+        var config = Configuration()
+        config.prepareDatabase { db in
+            try db.execute(sql: "PRAGMA synchronous = FULL")
+            try db.execute(sql: "PRAGMA cache_size = -65536")
+        }
+        do {
+            pool = try DatabasePool(path: directory + "/metadata.sqlite", configuration: config)
+            try SQLiteSchema.migrator().migrate(pool)
+            openCount = try pool.write { db in
+                try db.execute(sql: "UPDATE meta SET value = value + 1 WHERE key = 'open_count'")
+                return UInt64(try Int64.fetchOne(db, sql: "SELECT value FROM meta WHERE key = 'open_count'") ?? 0)
+            }
+        } catch {
+            Glibc.close(fd)
+            throw MetadataStoreError.engine("cannot open metadata database: \(error)")
+        }
+        cache = InodeCache()
+        committer = GroupCommitter(pool: pool, cache: cache)
+    }
+
+    deinit {
+        Glibc.close(lockFD)
+    }
+
+    public func read<T: Sendable>(_ body: @escaping @Sendable (any MetadataReader) throws -> T) async throws -> T {
+        guard !committer.isClosed else { throw MetadataStoreError.closed }
+        let cache = self.cache
+        let epoch = cache.epoch
+        return try await pool.read { db in
+            try body(SQLiteAccess(db, cache: cache, writable: false, readEpoch: epoch))
+        }
+    }
+
+    public func write<T: Sendable>(_ body: @escaping @Sendable (any MetadataWriter) throws -> T) async throws -> T {
+        let slot = ResultSlot<T>()
+        return try await withCheckedThrowingContinuation { continuation in
+            committer.submit(.init(
+                run: { access in slot.value = try body(access) },
+                finish: { error in
+                    if let error { continuation.resume(throwing: error) } else { continuation.resume(returning: slot.value!) }
+                }))
+        }
+    }
+
+    public func inode(_ id: InodeID) async throws -> Inode? {
+        if let cached = cache.get(id) { return cached }
+        return try await read { try $0.inode(id) }
+    }
+
+    public func close() async throws {
+        committer.close()
+        try pool.close()
+    }
+}
+
+/// Carries a write's result from the committer's thread to the caller. Written before `finish` is called
+/// and read after the continuation resumes, so the two accesses never overlap.
+private final class ResultSlot<T>: @unchecked Sendable {
+    var value: T?
+}

@@ -1,0 +1,37 @@
+import GRDB
+
+enum SQLiteSchema {
+    static func migrator() -> DatabaseMigrator {
+        var migrator = DatabaseMigrator()
+        migrator.registerMigration("v1") { db in
+            try db.execute(sql: """
+                CREATE TABLE meta(key TEXT PRIMARY KEY, value INTEGER NOT NULL) WITHOUT ROWID;
+                CREATE TABLE filesystem(
+                    id INTEGER PRIMARY KEY AUTOINCREMENT, root INTEGER NOT NULL,
+                    chunk_size INTEGER NOT NULL, created INTEGER NOT NULL);
+                CREATE TABLE inode(
+                    id INTEGER PRIMARY KEY AUTOINCREMENT, fs INTEGER NOT NULL, type INTEGER NOT NULL,
+                    mode INTEGER NOT NULL, uid INTEGER NOT NULL, gid INTEGER NOT NULL, nlink INTEGER NOT NULL,
+                    size INTEGER NOT NULL, atime INTEGER NOT NULL, mtime INTEGER NOT NULL, ctime INTEGER NOT NULL,
+                    btime INTEGER NOT NULL, change INTEGER NOT NULL, rdev_major INTEGER NOT NULL,
+                    rdev_minor INTEGER NOT NULL, target BLOB, verifier INTEGER, parent INTEGER NOT NULL);
+                CREATE INDEX inode_fs ON inode(fs);
+                -- The rowid is the readdir cookie: AUTOINCREMENT never reuses one, and the index on dir
+                -- keeps (dir, rowid) in order, so listing resumes exactly after any cookie.
+                CREATE TABLE dentry(
+                    cookie INTEGER PRIMARY KEY AUTOINCREMENT, dir INTEGER NOT NULL,
+                    name BLOB NOT NULL, ino INTEGER NOT NULL);
+                CREATE UNIQUE INDEX dentry_name ON dentry(dir, name);
+                CREATE INDEX dentry_dir ON dentry(dir);
+                CREATE TABLE chunk(
+                    ino INTEGER NOT NULL, idx INTEGER NOT NULL, block TEXT NOT NULL,
+                    length INTEGER NOT NULL, class INTEGER NOT NULL, PRIMARY KEY(ino, idx)) WITHOUT ROWID;
+                CREATE TABLE garbage(block TEXT PRIMARY KEY, class INTEGER NOT NULL) WITHOUT ROWID;
+                -- NFS reserves readdir cookies 0, 1 and 2.
+                INSERT INTO sqlite_sequence(name, seq) VALUES ('dentry', 2);
+                INSERT INTO meta(key, value) VALUES ('open_count', 0);
+                """)
+        }
+        return migrator
+    }
+}
