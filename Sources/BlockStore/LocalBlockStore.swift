@@ -5,19 +5,18 @@ import Darwin
 #endif
 import NIOCore
 import NIOPosix
-import Synchronization
 
-/// Blocks as files under `root/ab/cd/<key>`. Blocking file calls run on a private thread pool, never on
+/// Blocks as files under `root/ab/<key>` (256 shard directories, made once when the store is created). Blocking file calls run on a private thread pool, never on
 /// the caller's executor: an fsync takes milliseconds, and the cooperative pool has one thread per core.
 public final class LocalBlockStore: BlockStore {
     public let root: String
     private let pool: NIOThreadPool
-    private let knownShards = Mutex<Set<String>>([])
     private let allocator = ByteBufferAllocator()
 
     public init(root: String, threads: Int = 16) throws {
         self.root = root
         try Self.makeDirectory(root)
+        for shard in 0..<256 { try Self.makeDirectory(root + "/" + Self.hex2(shard)) }
         pool = NIOThreadPool(numberOfThreads: threads)
         pool.start()
     }
@@ -25,9 +24,8 @@ public final class LocalBlockStore: BlockStore {
     deinit { pool.shutdownGracefully { _ in } }
 
     public func put(_ key: BlockKey, _ data: ByteBuffer) async throws {
-        let (dir, path) = location(of: key)
-        try await pool.runIfActive { [self] in
-            try ensureShard(dir)
+        let path = location(of: key)
+        try await pool.runIfActive {
             let fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o600)
             guard fd >= 0 else {
                 if errno == EEXIST { throw BlockStoreError.alreadyExists(key) }
@@ -47,7 +45,7 @@ public final class LocalBlockStore: BlockStore {
     }
 
     public func get(_ key: BlockKey, range: Range<Int>?) async throws -> ByteBuffer {
-        let path = location(of: key).path
+        let path = location(of: key)
         let allocator = self.allocator
         return try await pool.runIfActive {
             let fd = open(path, O_RDONLY | O_CLOEXEC)
@@ -74,7 +72,7 @@ public final class LocalBlockStore: BlockStore {
 
     public func delete(_ keys: [BlockKey]) async throws {
         guard !keys.isEmpty else { return }
-        let paths = keys.map { location(of: $0).path }
+        let paths = keys.map { location(of: $0) }
         try await pool.runIfActive {
             for path in paths where unlink(path) != 0 && errno != ENOENT {
                 throw BlockStoreError.io(operation: "unlink \(path)", errno: errno)
@@ -86,14 +84,12 @@ public final class LocalBlockStore: BlockStore {
         let root = self.root
         return try await pool.runIfActive {
             var found: [BlockInfo] = []
-            for a in try Self.children(root) where a.utf8.count == 2 {
-                for b in try Self.children(root + "/" + a) where b.utf8.count == 2 {
-                    let dir = root + "/" + a + "/" + b
-                    for name in try Self.children(dir) {
-                        var st = stat()
-                        guard let key = BlockKey(name), stat(dir + "/" + name, &st) == 0 else { continue }
-                        found.append(BlockInfo(key: key, size: Int(st.st_size)))
-                    }
+            for shard in try Self.children(root) where shard.utf8.count == 2 {
+                let dir = root + "/" + shard
+                for name in try Self.children(dir) {
+                    var st = stat()
+                    guard let key = BlockKey(name), stat(dir + "/" + name, &st) == 0 else { continue }
+                    found.append(BlockInfo(key: key, size: Int(st.st_size)))
                 }
             }
             return found
@@ -102,17 +98,13 @@ public final class LocalBlockStore: BlockStore {
 
     // MARK: - Files
 
-    private func location(of key: BlockKey) -> (dir: String, path: String) {
-        let k = key.rawValue
-        let dir = root + "/" + k.prefix(2) + "/" + k.dropFirst(2).prefix(2)
-        return (dir, dir + "/" + k)
+    private func location(of key: BlockKey) -> String {
+        root + "/" + key.rawValue.prefix(2) + "/" + key.rawValue
     }
 
-    private func ensureShard(_ dir: String) throws {
-        if knownShards.withLock({ $0.contains(dir) }) { return }
-        try Self.makeDirectory(String(dir.dropLast(3)))
-        try Self.makeDirectory(dir)
-        knownShards.withLock { _ = $0.insert(dir) }
+    private static func hex2(_ n: Int) -> String {
+        let digits = Array("0123456789abcdef")
+        return String([digits[n >> 4], digits[n & 15]])
     }
 
     private static func makeDirectory(_ path: String) throws {

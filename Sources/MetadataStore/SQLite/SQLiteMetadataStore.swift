@@ -4,6 +4,7 @@ import Glibc
 import Darwin
 #endif
 import GRDB
+import Synchronization
 
 /// The embedded engine: one SQLite database in WAL mode, fsync'd on every commit (`synchronous = FULL`),
 /// with concurrent writes batched into shared transactions by a `GroupCommitter`.
@@ -15,7 +16,8 @@ public final class SQLiteMetadataStore: MetadataStore {
     private let pool: DatabasePool
     private let cache: InodeCache
     private let committer: GroupCommitter
-    private let lockFD: Int32
+    /// Held (flock) until close; nil once released.
+    private let lockFD: Mutex<Int32?>
 
     public init(directory: String) throws {
         self.directory = directory
@@ -29,7 +31,7 @@ public final class SQLiteMetadataStore: MetadataStore {
             Glibc.close(fd)
             throw MetadataStoreError.locked("\(directory) is in use by another process")
         }
-        lockFD = fd
+        lockFD = Mutex(fd)
 
         var config = Configuration()
         config.prepareDatabase { db in
@@ -51,8 +53,13 @@ public final class SQLiteMetadataStore: MetadataStore {
         committer = GroupCommitter(pool: pool, cache: cache)
     }
 
-    deinit {
-        Glibc.close(lockFD)
+    deinit { releaseLock() }
+
+    private func releaseLock() {
+        lockFD.withLock { fd in
+            if let open = fd { Glibc.close(open) }
+            fd = nil
+        }
     }
 
     public func read<T: Sendable>(_ body: @escaping @Sendable (any MetadataReader) throws -> T) async throws -> T {
@@ -82,6 +89,7 @@ public final class SQLiteMetadataStore: MetadataStore {
 
     public func close() async throws {
         committer.close()
+        defer { releaseLock() }
         try pool.close()
     }
 }
