@@ -29,7 +29,23 @@ let package = Package(
             .product(name: "NIOCore", package: "swift-nio"),
             .product(name: "Logging", package: "swift-log"),
         ]),
+        // RFC 4506 encoding and bounds-checked decoding.
+        .target(name: "XDR", dependencies: [.product(name: "NIOCore", package: "swift-nio")]),
+        // RFC 5531 messages, record marking, AUTH_SYS, and a TCP server dispatching (program, version).
+        .target(name: "ONCRPC", dependencies: [
+            "XDR",
+            .product(name: "NIOCore", package: "swift-nio"),
+            .product(name: "NIOPosix", package: "swift-nio"),
+            .product(name: "Logging", package: "swift-log"),
+        ]),
+        // NFSv4.1: COMPOUND, one handler per operation, client/session/stateid state.
+        .target(name: "NFSv4", dependencies: [
+            "XDR", "ONCRPC", "FileSystem", "MetadataStore",
+            .product(name: "NIOCore", package: "swift-nio"),
+            .product(name: "Logging", package: "swift-log"),
+        ]),
         .executableTarget(name: "strata", dependencies: [
+            "NFSv4", "ONCRPC",
             "FileSystem", "MetadataStore", "BlockStore",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
             .product(name: "NIOCore", package: "swift-nio"),
@@ -41,6 +57,12 @@ let package = Package(
             .product(name: "NIOCore", package: "swift-nio"),
         ], path: "Tests/CrashWorkload"),
         .testTarget(name: "BlockStoreTests", dependencies: ["BlockStore"]),
+        .testTarget(name: "XDRTests", dependencies: ["XDR", "ONCRPC", .product(name: "NIOCore", package: "swift-nio")]),
+        .testTarget(name: "NFSv4Tests", dependencies: [
+            "NFSv4", "ONCRPC", "XDR", "FileSystem", "MetadataStore",
+            .product(name: "NIOCore", package: "swift-nio"),
+            .product(name: "NIOPosix", package: "swift-nio"),
+        ]),
         .testTarget(name: "MetadataStoreTests", dependencies: ["MetadataStore"]),
         .testTarget(name: "FileSystemTests", dependencies: [
             "FileSystem", "MetadataStore", "BlockStore",

@@ -4,6 +4,8 @@ import NIOCore
 /// POSIX semantics over inodes. The NFS layer's only view of storage. Every call that changes something
 /// is one metadata transaction and is durable when it returns.
 public protocol FileSystem: Sendable {
+    /// Which file system this is; file handles carry it.
+    var id: FileSystemID { get }
     var root: InodeID { get }
     func getattr(_ ino: InodeID) async throws(FSError) -> Attributes
     func access(_ ino: InodeID, as caller: Caller) async throws(FSError) -> AccessRights

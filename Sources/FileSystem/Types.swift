@@ -120,6 +120,7 @@ public struct DirChange: Sendable, Hashable {
     public var before: UInt64
     public var after: UInt64
     public var atomic: Bool { true }
+    public init(before: UInt64, after: UInt64) { self.before = before; self.after = after }
 }
 
 public struct CreateResult: Sendable {

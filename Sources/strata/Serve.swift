@@ -5,31 +5,66 @@ import ArgumentParser
 import Dispatch
 import FileSystem
 import MetadataStore
+import NFSv4
+import ONCRPC
 
 struct Serve: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Open (or create) the embedded store and serve it until SIGINT or SIGTERM.")
+        abstract: "Serve the embedded store over NFSv4.1 until SIGINT or SIGTERM.")
 
     @Option(name: .long, help: "Where metadata and blocks live.")
     var dataDir: String = "./strata-data"
+    @Option(name: .long, help: "Address and port of the NFS endpoint.")
+    var nfsListen: String = "127.0.0.1:2049"
+    @Option(name: .long, help: "NFSv4 lease time, in seconds.")
+    var leaseSeconds: UInt32 = 90
+    @Option(name: .long, help: "Grace period after a start, in seconds, in which clients reclaim state (default: the lease time).")
+    var graceSeconds: Double?
 
     func run() async throws {
+        let (host, port) = try Self.split(nfsListen)
+        let grace = graceSeconds ?? Double(leaseSeconds)
         print("strata serve")
         print("  data-dir: \(dataDir)  (metadata: \(dataDir)/metadata, blocks: \(dataDir)/blocks)")
+        print("  nfs-listen: \(host):\(port)  lease: \(leaseSeconds) s  grace: \(grace) s")
         let engine = try await StorageEngine.openEmbedded(at: dataDir)
         let fs = try await engine.defaultFileSystem()
         print("  store opened \(engine.store.openCount) time(s); recovery done")
         for record in try await engine.fileSystems() {
             let stats = try await engine.fileSystem(record.id)!.statfs()
-            let standard = stats.bytes[.standard] ?? 0, ia = stats.bytes[.infrequentAccess] ?? 0
-            print("  file system \(record.id): root inode \(record.root), chunk size \(record.chunkSize), "
-                  + "\(stats.files) inodes, \(standard) bytes Standard, \(ia) bytes Infrequent Access")
+            print("  file system \(record.id): \(stats.files) inodes, \(stats.bytes[.standard] ?? 0) bytes Standard, "
+                  + "\(stats.bytes[.infrequentAccess] ?? 0) bytes Infrequent Access")
         }
-        print("  default file system: \(fs.id)")
-        print("Ready. The NFS endpoint is not served yet by this build; stop with Ctrl-C or SIGTERM.")
+        var configuration = NFSServerConfiguration()
+        configuration.leaseSeconds = leaseSeconds
+        // A store opened for the first time had no clients, so there is nothing to reclaim.
+        configuration.graceSeconds = engine.store.openCount == 1 ? 0 : grace
+        let nfs = NFSServer(fileSystem: fs, epoch: UInt32(truncatingIfNeeded: engine.store.openCount),
+                            configuration: configuration)
+        let expiry = Task { await nfs.state.runExpiry() }
+        let rpc = RPCServer(programs: [nfs])
+        let bound = try await rpc.start(host: host, port: port)
+        print("  serving file system \(fs.id) over NFSv4.1 at \(bound)")
+        print("Mount it with:")
+        print("  sudo mount -t nfs -o nfsvers=4.1,rsize=1048576,wsize=1048576,hard,timeo=600,retrans=2,noresvport "
+              + "\(host):/ /mnt" + (port == 2049 ? "" : "  (add port=\(port) to the options)"))
+        print("Ready.")
         await waitForTermination()
+        print("strata: stopping")
+        expiry.cancel()
+        await rpc.stop()
         try await engine.close()
         print("strata: stopped cleanly")
+    }
+
+    static func split(_ address: String) throws -> (String, Int) {
+        guard let colon = address.lastIndex(of: ":"), let port = Int(address[address.index(after: colon)...]),
+              (0...65535).contains(port) else {
+            throw ValidationError("expected ADDRESS:PORT, got \(address)")
+        }
+        var host = String(address[..<colon])
+        if host.hasPrefix("[") && host.hasSuffix("]") { host = String(host.dropFirst().dropLast()) }
+        return (host, port)
     }
 }
 

@@ -1,0 +1,95 @@
+import FileSystem
+import MetadataStore
+import NIOCore
+import XDR
+
+/// What one object's attributes are encoded from.
+struct AttributeSource {
+    var attributes: Attributes
+    var handle: FileHandle
+    var leaseSeconds: UInt32
+    /// Filled only when a file-system-wide attribute was asked for.
+    var stats: FileSystemStats?
+}
+
+/// Encodes fattr4 (RFC 8881 §3.3.8): the bitmap of what is returned, then the values in bit order.
+enum AttributeEncoder {
+    /// EFS reports an elastic capacity of 8 EiB; so does Strata.
+    static let elasticCapacity: UInt64 = 1 << 63
+    static let elasticFiles: UInt64 = 1 << 63
+
+    static func encode(_ requested: AttributeBitmap, _ source: AttributeSource, into out: inout ByteBuffer) {
+        let returned = requested.intersection(Attr.supported).subtracting(Attr.writeOnly)
+        var values = ByteBuffer()
+        for bit in returned.bits { encodeValue(bit, source, into: &values) }
+        returned.encode(into: &out)
+        out.xdrOpaque(values)
+    }
+
+    /// Just the values, for VERIFY/NVERIFY comparisons.
+    static func values(_ bitmap: AttributeBitmap, _ source: AttributeSource) -> ByteBuffer {
+        var values = ByteBuffer()
+        for bit in bitmap.bits { encodeValue(bit, source, into: &values) }
+        return values
+    }
+
+    static func nfsType(_ type: FileType) -> UInt32 {
+        switch type {
+        case .regular: 1
+        case .directory: 2
+        case .blockDevice: 3
+        case .characterDevice: 4
+        case .symlink: 5
+        case .socket: 6
+        case .fifo: 7
+        }
+    }
+
+    static func time(_ t: Timestamp, into b: inout ByteBuffer) {
+        b.xdrI64(t.seconds)
+        b.xdrU32(t.subsecondNanoseconds)
+    }
+
+    private static func encodeValue(_ bit: Int, _ s: AttributeSource, into b: inout ByteBuffer) {
+        let a = s.attributes
+        switch bit {
+        case Attr.supportedAttrs: Attr.supported.encode(into: &b)
+        case Attr.type: b.xdrU32(nfsType(a.type))
+        case Attr.fhExpireType: b.xdrU32(0)  // FH4_PERSISTENT
+        case Attr.change: b.xdrU64(a.change)
+        case Attr.size: b.xdrU64(a.size)
+        case Attr.linkSupport, Attr.symlinkSupport, Attr.uniqueHandles, Attr.cansettime, Attr.casePreserving,
+             Attr.chownRestricted, Attr.homogeneous, Attr.noTrunc:
+            b.xdrBool(true)
+        case Attr.namedAttr, Attr.caseInsensitive: b.xdrBool(false)
+        case Attr.fsid: b.xdrU64(UInt64(bitPattern: s.handle.fileSystem)); b.xdrU64(0)
+        case Attr.leaseTime: b.xdrU32(s.leaseSeconds)
+        case Attr.rdattrError: b.xdrU32(0)
+        case Attr.aclSupport: b.xdrU32(0)
+        case Attr.filehandle: b.xdrOpaque(s.handle.bytes)
+        case Attr.fileid, Attr.mountedOnFileid: b.xdrU64(a.id)
+        case Attr.filesAvail, Attr.filesFree: b.xdrU64(elasticFiles - (s.stats?.files ?? 0))
+        case Attr.filesTotal: b.xdrU64(elasticFiles)
+        case Attr.maxfilesize: b.xdrU64(Limits.maxFileSize)
+        case Attr.maxlink: b.xdrU32(Limits.maxLinks)
+        case Attr.maxname: b.xdrU32(UInt32(NFSProtocol.maxName))
+        case Attr.maxread, Attr.maxwrite: b.xdrU64(UInt64(NFSProtocol.maxIO))
+        case Attr.mode: b.xdrU32(a.mode & 0o7777)
+        case Attr.numlinks: b.xdrU32(a.nlink)
+        case Attr.owner: b.xdrString(String(a.uid))
+        case Attr.ownerGroup: b.xdrString(String(a.gid))
+        case Attr.rawdev: b.xdrU32(a.rdevMajor); b.xdrU32(a.rdevMinor)
+        case Attr.spaceAvail, Attr.spaceFree:
+            b.xdrU64(elasticCapacity - (s.stats.map { $0.bytes.values.reduce(0, +) } ?? 0))
+        case Attr.spaceTotal: b.xdrU64(elasticCapacity)
+        case Attr.spaceUsed: b.xdrU64(a.spaceUsed)
+        case Attr.timeAccess: time(a.atime, into: &b)
+        case Attr.timeCreate: time(a.birthtime, into: &b)
+        case Attr.timeDelta: b.xdrI64(0); b.xdrU32(1)
+        case Attr.timeMetadata: time(a.ctime, into: &b)
+        case Attr.timeModify: time(a.mtime, into: &b)
+        case Attr.suppattrExclcreat: Attr.settable.encode(into: &b)
+        default: break
+        }
+    }
+}

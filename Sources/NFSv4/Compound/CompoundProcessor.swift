@@ -1,0 +1,104 @@
+import FileSystem
+import NIOCore
+import XDR
+
+/// Runs a COMPOUND (RFC 8881 §16.2): operations in order, each result appended as it completes, stopping
+/// at the first failure. SEQUENCE, when first, ties the request to a session slot and its reply cache.
+enum CompoundProcessor {
+    static let maxTag = 1024
+    /// Operations allowed before a session exists, each only as the sole operation (RFC 8881 §2.10.6.1.1).
+    static let sessionless: Set<OpCode> = [.exchangeID, .createSession, .destroySession, .bindConnToSession, .destroyClientid]
+
+    static func run(_ arguments: ByteBuffer, server: NFSServer, caller: Caller) async -> ByteBuffer {
+        var d = XDRDecoder(arguments)
+        var reply = ByteBuffer()
+        guard let tag = try? d.opaque(max: maxTag), let minor = try? d.u32(), let count = try? d.u32() else {
+            reply.xdrU32(NFSStatus.badxdr.rawValue); reply.xdrU32(0); reply.xdrU32(0)
+            return reply
+        }
+        let statusIndex = reply.writerIndex
+        reply.xdrU32(0)
+        reply.xdrOpaque(tag)
+        let countIndex = reply.writerIndex
+        reply.xdrU32(0)
+        guard minor == 1 else {
+            reply.setInteger(NFSStatus.minorVersMismatch.rawValue, at: statusIndex, endianness: .big)
+            return reply
+        }
+
+        var context = CompoundContext(server: server, caller: caller)
+        var status = NFSStatus.ok
+        var done: UInt32 = 0
+        var slot: (session: SessionID, slot: UInt32, cache: Bool)?
+        for index in 0..<count {
+            let opStart = reply.writerIndex
+            guard let raw = try? d.u32() else {
+                reply.xdrU32(OpCode.illegal.rawValue); reply.xdrU32(NFSStatus.badxdr.rawValue)
+                status = .badxdr; done += 1
+                break
+            }
+            guard let op = OpCode(rawValue: raw) else {
+                reply.xdrU32(OpCode.illegal.rawValue); reply.xdrU32(NFSStatus.opIllegal.rawValue)
+                status = .opIllegal; done += 1
+                break
+            }
+            reply.xdrU32(op.rawValue)
+            let statusAt = reply.writerIndex
+            reply.xdrU32(0)
+            let result: NFSStatus
+            if index == 0 && op == .sequence {
+                switch await Operations.sequence(&context, &d, &reply, operationCount: count) {
+                case .replay(let cached):
+                    return cached
+                case .failed(let failure):
+                    result = failure
+                case .started(let session, let slotID, let cache):
+                    slot = (session, slotID, cache)
+                    result = .ok
+                }
+            } else if op == .sequence {
+                result = .sequencePos
+            } else if index == 0 && !sessionless.contains(op) {
+                result = .opNotInSession
+            } else if slot == nil && count > 1 && sessionless.contains(op) && op != .destroySession {
+                result = .notOnlyOp
+            } else {
+                result = await execute(op, &context, &d, &reply, bodyStart: statusAt + 4)
+            }
+            reply.setInteger(result.rawValue, at: statusAt, endianness: .big)
+            _ = opStart
+            done += 1
+            status = result
+            if result != .ok { break }
+        }
+        reply.setInteger(status.rawValue, at: statusIndex, endianness: .big)
+        reply.setInteger(done, at: countIndex, endianness: .big)
+        if let slot {
+            context.state.with { $0.finishSequence(session: slot.session, slot: slot.slot, reply: slot.cache ? reply : nil) }
+        }
+        return reply
+    }
+
+    /// Runs one operation; on failure the partial body is dropped and replaced by the failure's body.
+    private static func execute(_ op: OpCode, _ ctx: inout CompoundContext, _ d: inout XDRDecoder,
+                                _ reply: inout ByteBuffer, bodyStart: Int) async -> NFSStatus {
+        do {
+            try await Operations.dispatch(op, &ctx, &d, &reply)
+            return .ok
+        } catch {
+            reply.moveWriterIndex(to: bodyStart)
+            switch error {
+            case let status as NFSStatus: return status
+            case let failure as OperationFailure:
+                failure.body(&reply)
+                return failure.status
+            case let denied as LockDenied:
+                Operations.encodeDenied(denied, into: &reply)
+                return .denied
+            case let fsError as FSError: return NFSStatus(fsError)
+            case is XDRError: return .badxdr
+            default: return .serverfault
+            }
+        }
+    }
+}

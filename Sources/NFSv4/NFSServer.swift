@@ -1,0 +1,47 @@
+import FileSystem
+import Logging
+import NIOCore
+import ONCRPC
+
+public struct NFSServerConfiguration: Sendable {
+    public var leaseSeconds: UInt32 = 90
+    public var graceSeconds: Double = 90
+    /// Identifies this server to clients (EXCHANGE_ID server_owner and scope).
+    public var serverOwner = "strata"
+    public init() {}
+}
+
+/// The NFS program (100003, version 4): NULL and COMPOUND over one exported file system.
+public final class NFSServer: RPCProgram {
+    public let program = NFSProtocol.program
+    public let versions: ClosedRange<UInt32> = 4...4
+    public let fileSystem: any FileSystem
+    public let state: NFSState
+    public let configuration: NFSServerConfiguration
+    let logger = Logger(label: "strata.nfs")
+
+    /// `epoch` must change on every restart (the store's open count does): it makes stateids and client ids
+    /// of an earlier boot recognisably stale.
+    public init(fileSystem: any FileSystem, epoch: UInt32, configuration: NFSServerConfiguration = .init()) {
+        self.fileSystem = fileSystem
+        self.configuration = configuration
+        state = NFSState(epoch: epoch, leaseSeconds: Double(configuration.leaseSeconds),
+                         graceSeconds: configuration.graceSeconds)
+    }
+
+    public func call(procedure: UInt32, version: UInt32, arguments: ByteBuffer, context: RPCCallContext) async -> RPCReply {
+        switch procedure {
+        case 0: return .success(ByteBuffer())
+        case 1: return .success(await CompoundProcessor.run(arguments, server: self, caller: Self.caller(context.credential)))
+        default: return .procedureUnavailable
+        }
+    }
+
+    /// AUTH_SYS identities as they are; AUTH_NONE is nobody.
+    static func caller(_ credential: RPCCredential) -> Caller {
+        switch credential {
+        case .sys(let p): Caller(uid: p.uid, gid: p.gid, groups: p.gids)
+        case .none: Caller(uid: 65534, gid: 65534)
+        }
+    }
+}

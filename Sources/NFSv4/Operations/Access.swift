@@ -1,0 +1,27 @@
+import FileSystem
+import NIOCore
+import XDR
+
+extension Operations {
+    /// ACCESS (RFC 8881 §18.1): which of READ, LOOKUP, MODIFY, EXTEND, DELETE, EXECUTE the caller has.
+    static func access(_ ctx: inout CompoundContext, _ d: inout XDRDecoder, _ out: inout ByteBuffer) async throws {
+        let asked = try d.u32()
+        let handle = try ctx.currentHandle()
+        let attributes = try await ctx.attributes(of: handle)
+        let rights = try await ctx.fs.access(handle.inode, as: ctx.caller)
+        let read: UInt32 = 0x01, lookup: UInt32 = 0x02, modify: UInt32 = 0x04, extend: UInt32 = 0x08
+        let delete: UInt32 = 0x10, execute: UInt32 = 0x20
+        let supported = asked & (read | lookup | modify | extend | delete | execute)
+        var granted: UInt32 = 0
+        if rights.contains(.read) { granted |= read }
+        if rights.contains(.write) { granted |= modify | extend }
+        if attributes.type == .directory {
+            if rights.contains(.execute) { granted |= lookup }
+            if rights.contains(.write) && rights.contains(.execute) { granted |= delete }
+        } else if rights.contains(.execute) {
+            granted |= execute
+        }
+        out.xdrU32(supported)
+        out.xdrU32(granted & supported)
+    }
+}

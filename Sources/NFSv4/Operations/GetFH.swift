@@ -1,0 +1,8 @@
+import NIOCore
+import XDR
+
+extension Operations {
+    static func getfh(_ ctx: inout CompoundContext, _ d: inout XDRDecoder, _ out: inout ByteBuffer) throws {
+        out.xdrOpaque(try ctx.currentHandle().bytes)
+    }
+}

@@ -1,0 +1,62 @@
+import NIOCore
+import XDR
+
+extension Operations {
+    /// LOCK (RFC 8881 §18.10). A conflict is NFS4ERR_DENIED with the holder's range and owner; blocking
+    /// lock types behave the same (the client polls).
+    static func lock(_ ctx: inout CompoundContext, _ d: inout XDRDecoder, _ out: inout ByteBuffer) async throws {
+        guard let type = LockType(rawValue: try d.u32()) else { throw NFSStatus.badxdr }
+        let reclaim = try d.bool()
+        let offset = try d.u64(), length = try d.u64()
+        let requester: LockRequester
+        if try d.bool() {
+            _ = try d.u32()
+            let open = try ctx.resolve(try StateID(decoding: &d))
+            _ = try d.u32()
+            _ = try d.u64()
+            requester = .newOwner(open: open, owner: try d.opaque(max: NFSProtocol.maxOpaque))
+        } else {
+            let existing = try ctx.resolve(try StateID(decoding: &d))
+            _ = try d.u32()
+            requester = .existing(existing)
+        }
+        if ctx.state.inGrace != reclaim { throw reclaim ? NFSStatus.noGrace : NFSStatus.grace }
+        let handle = try ctx.currentHandle()
+        try await requireRegular(ctx, handle)
+        let id = try ctx.state.with { (t: inout StateTables) throws -> StateID in
+            try t.lock(requester, file: handle, type: type, offset: offset, length: length)
+        }
+        ctx.currentStateID = id
+        id.encode(into: &out)
+    }
+
+    /// LOCKT (RFC 8881 §18.11).
+    static func lockt(_ ctx: inout CompoundContext, _ d: inout XDRDecoder, _ out: inout ByteBuffer) async throws {
+        guard let type = LockType(rawValue: try d.u32()) else { throw NFSStatus.badxdr }
+        let offset = try d.u64(), length = try d.u64()
+        _ = try d.u64()
+        let ownerBytes = try d.opaque(max: NFSProtocol.maxOpaque)
+        guard let client = ctx.client else { throw NFSStatus.opNotInSession }
+        if ctx.state.inGrace { throw NFSStatus.grace }
+        let handle = try ctx.currentHandle()
+        try await requireRegular(ctx, handle)
+        let owner = LockOwner(client: client, owner: ownerBytes)
+        if let denied = try ctx.state.with({ (t: inout StateTables) throws(NFSStatus) in
+            try t.testLock(file: handle, owner: owner, type: type, offset: offset, length: length)
+        }) { throw denied }
+    }
+
+    /// LOCKU (RFC 8881 §18.12).
+    static func locku(_ ctx: inout CompoundContext, _ d: inout XDRDecoder, _ out: inout ByteBuffer) async throws {
+        guard LockType(rawValue: try d.u32()) != nil else { throw NFSStatus.badxdr }
+        _ = try d.u32()
+        let id = try ctx.resolve(try StateID(decoding: &d))
+        let offset = try d.u64(), length = try d.u64()
+        let handle = try ctx.currentHandle()
+        let unlocked = try ctx.state.with { (t: inout StateTables) throws(NFSStatus) in
+            try t.unlock(id, file: handle, offset: offset, length: length)
+        }
+        ctx.currentStateID = unlocked
+        unlocked.encode(into: &out)
+    }
+}

@@ -1,0 +1,37 @@
+import NIOCore
+import XDR
+
+enum SequenceResult {
+    case started(SessionID, UInt32, cache: Bool)
+    case replay(ByteBuffer)
+    case failed(NFSStatus)
+}
+
+extension Operations {
+    /// SEQUENCE (RFC 8881 §18.46): exactly-once semantics through the session's slot table.
+    static func sequence(_ ctx: inout CompoundContext, _ d: inout XDRDecoder, _ out: inout ByteBuffer,
+                         operationCount: UInt32) async -> SequenceResult {
+        guard let sessionBytes = try? d.fixedOpaque(16), let sequence = try? d.u32(), let slot = try? d.u32(),
+              let highest = try? d.u32(), let cacheThis = try? d.bool() else { return .failed(.badxdr) }
+        let session = SessionID(bytes: sessionBytes)
+        let outcome = ctx.state.with { $0.sequence(session: session, sequence: sequence, slot: slot, now: monotonicSeconds()) }
+        switch outcome {
+        case .replay(let cached): return .replay(cached)
+        case .failure(let status): return .failed(status)
+        case .execute(let maxOperations, let highestSlot, let client):
+            if operationCount > maxOperations {
+                ctx.state.with { $0.finishSequence(session: session, slot: slot, reply: nil) }
+                return .failed(.tooManyOps)
+            }
+            ctx.client = client
+            out.xdrFixedOpaque(sessionBytes)
+            out.xdrU32(sequence)
+            out.xdrU32(slot)
+            _ = highest
+            out.xdrU32(highestSlot)  // highest slot id the server will accept
+            out.xdrU32(highestSlot)  // target highest slot id
+            out.xdrU32(0)  // status flags
+            return .started(session, slot, cache: cacheThis)
+        }
+    }
+}

@@ -1,0 +1,23 @@
+import FileSystem
+import NIOCore
+import XDR
+
+extension Operations {
+    /// VERIFY (wantSame) and NVERIFY: compare the client's attribute values with ours, byte for byte.
+    static func verify(_ ctx: inout CompoundContext, _ d: inout XDRDecoder, _ out: inout ByteBuffer, wantSame: Bool) async throws {
+        let bitmap = try AttributeBitmap(decoding: &d)
+        let theirs = try d.opaqueBuffer(max: 64 * 1024)
+        if !bitmap.subtracting(Attr.supported).isEmpty { throw NFSStatus.attrnotsupp }
+        if bitmap.contains(Attr.rdattrError) || !bitmap.intersection(Attr.writeOnly).isEmpty { throw NFSStatus.inval }
+        let handle = try ctx.currentHandle()
+        let attributes = try await ctx.attributes(of: handle)
+        var stats: FileSystemStats?
+        if !bitmap.intersection(Attr.fileSystemWide).isEmpty { stats = try await ctx.fs.statfs() }
+        let ours = AttributeEncoder.values(bitmap, AttributeSource(attributes: attributes, handle: handle,
+                                                                   leaseSeconds: ctx.server.configuration.leaseSeconds,
+                                                                   stats: stats))
+        let same = ours == theirs
+        if wantSame && !same { throw NFSStatus.notSame }
+        if !wantSame && same { throw NFSStatus.same }
+    }
+}

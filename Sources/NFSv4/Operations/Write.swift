@@ -1,0 +1,30 @@
+import FileSystem
+import NIOCore
+import XDR
+
+extension Operations {
+    /// WRITE (RFC 8881 §18.32). Every write is durable before the reply, so it is answered FILE_SYNC
+    /// whatever was asked, and clients need no COMMIT.
+    static func write(_ ctx: inout CompoundContext, _ d: inout XDRDecoder, _ out: inout ByteBuffer) async throws {
+        let id = try ctx.resolve(try StateID(decoding: &d))
+        let offset = try d.u64()
+        let how = try d.u32()
+        guard let stability = Stability(rawValue: Int(how)) else { throw NFSStatus.badxdr }
+        let data = try d.opaqueBuffer(max: NFSProtocol.maxIO)
+        let handle = try ctx.currentHandle()
+        try await requireRegular(ctx, handle)
+        try ctx.state.with { (t: inout StateTables) throws(NFSStatus) in try t.checkIO(id, file: handle, write: true) }
+        let result = try await ctx.fs.write(handle.inode, offset: offset, data, stable: stability)
+        out.xdrU32(UInt32(result.count))
+        out.xdrU32(UInt32(result.committed.rawValue))
+        out.xdrU64(result.verifier)
+    }
+
+    /// COMMIT (RFC 8881 §18.3).
+    static func commit(_ ctx: inout CompoundContext, _ d: inout XDRDecoder, _ out: inout ByteBuffer) async throws {
+        _ = try d.u64(); _ = try d.u32()
+        let handle = try ctx.currentHandle()
+        try await requireRegular(ctx, handle)
+        out.xdrU64(try await ctx.fs.commit(handle.inode))
+    }
+}

@@ -1,0 +1,34 @@
+import Synchronization
+
+/// The state tables behind one lock. Every transition is short and synchronous, so a mutex serves better
+/// than an actor here: no suspension points inside state changes.
+public final class NFSState: Sendable {
+    private let tables: Mutex<StateTables>
+    public let leaseSeconds: Double
+
+    public init(epoch: UInt32, leaseSeconds: Double, graceSeconds: Double) {
+        self.leaseSeconds = leaseSeconds
+        tables = Mutex(StateTables(epoch: max(1, epoch), leaseSeconds: leaseSeconds, graceSeconds: graceSeconds,
+                                   now: monotonicSeconds()))
+    }
+
+    func with<T, E: Error>(_ body: (inout StateTables) throws(E) -> T) throws(E) -> T {
+        try tables.withLock { (t: inout StateTables) throws(E) -> T in try body(&t) }
+    }
+
+    var epoch: UInt32 { tables.withLock { $0.epoch } }
+
+    public var inGrace: Bool { tables.withLock { $0.inGrace(monotonicSeconds()) } }
+
+    /// Releases the state of clients whose lease ran out; call periodically.
+    @discardableResult
+    public func expireClients() -> Int { tables.withLock { $0.expireClients(now: monotonicSeconds()) } }
+
+    /// Runs `expireClients` every quarter lease until the task is cancelled.
+    public func runExpiry() async {
+        while !Task.isCancelled {
+            try? await Task.sleep(for: .seconds(max(0.25, leaseSeconds / 4)))
+            expireClients()
+        }
+    }
+}

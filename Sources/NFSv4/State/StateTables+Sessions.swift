@@ -1,0 +1,136 @@
+import NIOCore
+
+struct CreateSessionResult: Sendable {
+    var sessionID: SessionID
+    var sequence: UInt32
+    var flags: UInt32
+    var fore: ChannelAttributes
+    var back: ChannelAttributes
+}
+
+enum SequenceOutcome {
+    case execute(maxOperations: UInt32, highestSlot: UInt32, client: UInt64)
+    /// A retransmission: answer with the reply sent the first time.
+    case replay(ByteBuffer)
+    case failure(NFSStatus)
+}
+
+/// Server limits offered at CREATE_SESSION.
+enum SessionLimits {
+    static let maxRequestSize: UInt32 = UInt32(NFSProtocol.maxIO) + 64 * 1024
+    static let maxResponseSize: UInt32 = UInt32(NFSProtocol.maxIO) + 64 * 1024
+    static let maxResponseSizeCached: UInt32 = 64 * 1024
+    static let maxOperations: UInt32 = 64
+    static let maxSlots: UInt32 = 64
+}
+
+/// EXCHANGE_ID, CREATE_SESSION, SEQUENCE and friends (RFC 8881 §18.35–18.37, §18.46, §18.50).
+extension StateTables {
+    mutating func exchangeID(owner: [UInt8], verifier: [UInt8], now: Double) -> (client: UInt64, sequence: UInt32, confirmed: Bool) {
+        if let id = clientsByOwner[owner], var client = clients[id] {
+            if client.verifier == verifier {
+                client.lastRenewal = now
+                clients[id] = client
+                return (id, client.createSessionSequence, client.confirmed)
+            }
+            if !client.confirmed { removeClient(id) }
+            // A new verifier means the client rebooted: a new record, which replaces the old once confirmed.
+            let fresh = newClient(owner: owner, verifier: verifier, now: now, replaces: client.confirmed ? id : nil)
+            return (fresh, 1, false)
+        }
+        return (newClient(owner: owner, verifier: verifier, now: now, replaces: nil), 1, false)
+    }
+
+    private mutating func newClient(owner: [UInt8], verifier: [UInt8], now: Double, replaces: UInt64?) -> UInt64 {
+        let id = UInt64(epoch) << 32 | (nextCounter & 0xFFFF_FFFF)
+        nextCounter += 1
+        clients[id] = Client(id: id, owner: owner, verifier: verifier, lastRenewal: now, replaces: replaces)
+        clientsByOwner[owner] = id
+        return id
+    }
+
+    mutating func createSession(client id: UInt64, sequence: UInt32, fore: ChannelAttributes, back: ChannelAttributes,
+                                now: Double) throws(NFSStatus) -> CreateSessionResult {
+        guard var client = clients[id] else { throw .staleClientid }
+        if sequence == client.createSessionSequence &- 1, let last = client.lastCreateSession { return last }
+        guard sequence == client.createSessionSequence else { throw .seqMisordered }
+        guard fore.maxRequests > 0 else { throw .inval }
+        var agreed = fore
+        agreed.headerPadSize = 0
+        agreed.maxRequestSize = min(fore.maxRequestSize, SessionLimits.maxRequestSize)
+        agreed.maxResponseSize = min(fore.maxResponseSize, SessionLimits.maxResponseSize)
+        agreed.maxResponseSizeCached = min(fore.maxResponseSizeCached, SessionLimits.maxResponseSizeCached)
+        agreed.maxOperations = min(fore.maxOperations, SessionLimits.maxOperations)
+        agreed.maxRequests = min(fore.maxRequests, SessionLimits.maxSlots)
+        var backAgreed = back
+        backAgreed.headerPadSize = 0
+        var idBytes: [UInt8] = []
+        withUnsafeBytes(of: epoch.bigEndian) { idBytes += $0 }
+        withUnsafeBytes(of: nextCounter.bigEndian) { idBytes += $0 }
+        withUnsafeBytes(of: UInt32.random(in: 0...UInt32.max)) { idBytes += $0 }
+        nextCounter += 1
+        let sessionID = SessionID(bytes: idBytes)
+        sessions[sessionID] = Session(id: sessionID, client: id, fore: agreed,
+                                      slots: Array(repeating: Slot(), count: Int(agreed.maxRequests)))
+        // No callback channel and no persistent reply cache: every flag is cleared (RFC 8881 §18.36.3).
+        let result = CreateSessionResult(sessionID: sessionID, sequence: sequence, flags: 0, fore: agreed, back: backAgreed)
+        client.confirmed = true
+        client.sessions.insert(sessionID)
+        client.createSessionSequence &+= 1
+        client.lastCreateSession = result
+        client.lastRenewal = now
+        let replaced = client.replaces
+        client.replaces = nil
+        clients[id] = client
+        if let replaced { removeClient(replaced); clientsByOwner[client.owner] = id }
+        return result
+    }
+
+    mutating func sequence(session id: SessionID, sequence: UInt32, slot: UInt32, now: Double) -> SequenceOutcome {
+        guard var session = sessions[id] else { return .failure(.badsession) }
+        guard slot < session.slots.count else { return .failure(.badslot) }
+        var entry = session.slots[Int(slot)]
+        if sequence == entry.sequence &+ 1 {
+            if entry.inProgress { return .failure(.seqMisordered) }
+            entry = Slot(sequence: sequence, inProgress: true)
+        } else if sequence == entry.sequence {
+            if entry.inProgress { return .failure(.delay) }
+            if let cached = entry.cachedReply { return .replay(cached) }
+            return .failure(.retryUncachedRep)
+        } else {
+            return .failure(.seqMisordered)
+        }
+        session.slots[Int(slot)] = entry
+        sessions[id] = session
+        clients[session.client]?.lastRenewal = now
+        return .execute(maxOperations: session.fore.maxOperations, highestSlot: UInt32(session.slots.count - 1),
+                        client: session.client)
+    }
+
+    /// Ends the request in a slot, keeping its reply for retransmissions when asked to.
+    mutating func finishSequence(session id: SessionID, slot: UInt32, reply: ByteBuffer?) {
+        guard var session = sessions[id], slot < session.slots.count else { return }
+        session.slots[Int(slot)].inProgress = false
+        session.slots[Int(slot)].cachedReply = reply
+        sessions[id] = session
+    }
+
+    mutating func destroySession(_ id: SessionID) throws(NFSStatus) {
+        guard let session = sessions.removeValue(forKey: id) else { throw .badsession }
+        clients[session.client]?.sessions.remove(id)
+    }
+
+    mutating func destroyClient(_ id: UInt64) throws(NFSStatus) {
+        guard let client = clients[id] else { throw .staleClientid }
+        guard client.sessions.isEmpty else { throw .clientidBusy }
+        removeClient(id)
+    }
+
+    mutating func reclaimComplete(client id: UInt64) throws(NFSStatus) {
+        guard clients[id] != nil else { throw .staleClientid }
+        if clients[id]!.reclaimComplete { throw .completeAlready }
+        clients[id]!.reclaimComplete = true
+    }
+
+    func sessionExists(_ id: SessionID) -> Bool { sessions[id] != nil }
+}

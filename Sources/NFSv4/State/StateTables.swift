@@ -1,0 +1,121 @@
+import NIOCore
+
+/// Every piece of NFSv4.1 state, as plain values. Methods take an event and return the outcome, with no
+/// I/O, so they can be tested without sockets; `NFSState` serialises access to them.
+struct StateTables {
+    struct Client {
+        var id: UInt64
+        var owner: [UInt8]
+        var verifier: [UInt8]
+        var confirmed = false
+        /// The sequence the next CREATE_SESSION must carry (RFC 8881 §18.36.4).
+        var createSessionSequence: UInt32 = 1
+        var lastCreateSession: CreateSessionResult?
+        var lastRenewal: Double
+        var reclaimComplete = false
+        /// The confirmed record of the same owner this one replaces once confirmed (the client rebooted).
+        var replaces: UInt64?
+        var sessions: Set<SessionID> = []
+    }
+
+    struct Slot {
+        var sequence: UInt32 = 0
+        var inProgress = false
+        /// The whole COMPOUND reply of the last request, when the client asked for it to be cached.
+        var cachedReply: ByteBuffer?
+        var cachedUncached = false
+    }
+
+    struct Session {
+        var id: SessionID
+        var client: UInt64
+        var fore: ChannelAttributes
+        var slots: [Slot]
+    }
+
+    struct Open {
+        var stateID: StateID
+        var owner: OpenOwner
+        var file: FileHandle
+        var access: UInt32
+        var deny: UInt32
+        var lockStates: Set<StateOther> = []
+    }
+
+    struct LockState {
+        var stateID: StateID
+        var owner: LockOwner
+        var file: FileHandle
+        var open: StateOther
+    }
+
+    struct LockRange: Equatable {
+        var owner: LockOwner
+        var write: Bool
+        var start: UInt64
+        /// Exclusive; UInt64.max means "to the end of the file, however long it grows".
+        var end: UInt64
+        func overlaps(_ start: UInt64, _ end: UInt64) -> Bool { self.start < end && start < self.end }
+    }
+
+    let epoch: UInt32
+    var leaseSeconds: Double
+    var graceEnds: Double
+    var clients: [UInt64: Client] = [:]
+    var clientsByOwner: [[UInt8]: UInt64] = [:]
+    var sessions: [SessionID: Session] = [:]
+    var opens: [StateOther: Open] = [:]
+    var openByOwnerAndFile: [OpenOwner: [FileHandle: StateOther]] = [:]
+    var opensByFile: [FileHandle: Set<StateOther>] = [:]
+    var lockStates: [StateOther: LockState] = [:]
+    var lockStateByOwnerAndFile: [LockOwner: [FileHandle: StateOther]] = [:]
+    var locks: [FileHandle: [LockRange]] = [:]
+    var nextCounter: UInt64 = 1
+
+    init(epoch: UInt32, leaseSeconds: Double, graceSeconds: Double, now: Double) {
+        self.epoch = epoch
+        self.leaseSeconds = leaseSeconds
+        graceEnds = now + graceSeconds
+    }
+
+    mutating func newOther() -> StateOther {
+        defer { nextCounter += 1 }
+        return StateOther(epoch: epoch, counter: nextCounter)
+    }
+
+    func inGrace(_ now: Double) -> Bool { now < graceEnds }
+
+    /// Drops clients whose lease ran out, with their sessions, opens and locks. Returns how many.
+    mutating func expireClients(now: Double) -> Int {
+        let expired = clients.values.filter { now - $0.lastRenewal > leaseSeconds }.map(\.id)
+        for id in expired { removeClient(id) }
+        return expired.count
+    }
+
+    mutating func removeClient(_ id: UInt64) {
+        guard let client = clients.removeValue(forKey: id) else { return }
+        if clientsByOwner[client.owner] == id { clientsByOwner[client.owner] = nil }
+        for session in client.sessions { sessions[session] = nil }
+        for (other, open) in opens where open.owner.client == id { removeOpen(other, open) }
+        for (other, lock) in lockStates where lock.owner.client == id { removeLockState(other, lock) }
+        openByOwnerAndFile = openByOwnerAndFile.filter { $0.key.client != id }
+        lockStateByOwnerAndFile = lockStateByOwnerAndFile.filter { $0.key.client != id }
+    }
+
+    mutating func removeOpen(_ other: StateOther, _ open: Open) {
+        opens[other] = nil
+        opensByFile[open.file]?.remove(other)
+        if opensByFile[open.file]?.isEmpty == true { opensByFile[open.file] = nil }
+        openByOwnerAndFile[open.owner]?[open.file] = nil
+        if openByOwnerAndFile[open.owner]?.isEmpty == true { openByOwnerAndFile[open.owner] = nil }
+    }
+
+    mutating func removeLockState(_ other: StateOther, _ state: LockState) {
+        lockStates[other] = nil
+        lockStateByOwnerAndFile[state.owner]?[state.file] = nil
+        if lockStateByOwnerAndFile[state.owner]?.isEmpty == true { lockStateByOwnerAndFile[state.owner] = nil }
+        locks[state.file]?.removeAll { $0.owner == state.owner }
+        if locks[state.file]?.isEmpty == true { locks[state.file] = nil }
+        opens[state.open]?.lockStates.remove(other)
+    }
+}
