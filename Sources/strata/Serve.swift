@@ -24,15 +24,15 @@ struct Serve: AsyncParsableCommand {
     func run() async throws {
         let (host, port) = try Self.split(nfsListen)
         let grace = graceSeconds ?? Double(leaseSeconds)
-        print("strata serve")
-        print("  data-dir: \(dataDir)  (metadata: \(dataDir)/metadata, blocks: \(dataDir)/blocks)")
-        print("  nfs-listen: \(host):\(port)  lease: \(leaseSeconds) s  grace: \(grace) s")
+        say("strata serve")
+        say("  data-dir: \(dataDir)  (metadata: \(dataDir)/metadata, blocks: \(dataDir)/blocks)")
+        say("  nfs-listen: \(host):\(port)  lease: \(leaseSeconds) s  grace: \(grace) s")
         let engine = try await StorageEngine.openEmbedded(at: dataDir)
         let fs = try await engine.defaultFileSystem()
-        print("  store opened \(engine.store.openCount) time(s); recovery done")
+        say("  store opened \(engine.store.openCount) time(s); recovery done")
         for record in try await engine.fileSystems() {
             let stats = try await engine.fileSystem(record.id)!.statfs()
-            print("  file system \(record.id): \(stats.files) inodes, \(stats.bytes[.standard] ?? 0) bytes Standard, "
+            say("  file system \(record.id): \(stats.files) inodes, \(stats.bytes[.standard] ?? 0) bytes Standard, "
                   + "\(stats.bytes[.infrequentAccess] ?? 0) bytes Infrequent Access")
         }
         var configuration = NFSServerConfiguration()
@@ -44,17 +44,17 @@ struct Serve: AsyncParsableCommand {
         let expiry = Task { await nfs.state.runExpiry() }
         let rpc = RPCServer(programs: [nfs])
         let bound = try await rpc.start(host: host, port: port)
-        print("  serving file system \(fs.id) over NFSv4.1 at \(bound)")
-        print("Mount it with:")
-        print("  sudo mount -t nfs -o nfsvers=4.1,rsize=1048576,wsize=1048576,hard,timeo=600,retrans=2,noresvport "
+        say("  serving file system \(fs.id) over NFSv4.1 at \(bound)")
+        say("Mount it with:")
+        say("  sudo mount -t nfs -o nfsvers=4.1,rsize=1048576,wsize=1048576,hard,timeo=600,retrans=2,noresvport "
               + "\(host):/ /mnt" + (port == 2049 ? "" : "  (add port=\(port) to the options)"))
-        print("Ready.")
+        say("Ready.")
         await waitForTermination()
-        print("strata: stopping")
+        say("strata: stopping")
         expiry.cancel()
         await rpc.stop()
         try await engine.close()
-        print("strata: stopped cleanly")
+        say("strata: stopped cleanly")
     }
 
     static func split(_ address: String) throws -> (String, Int) {
@@ -94,4 +94,11 @@ final class OnceFlag: @unchecked Sendable {
     private var claimed = false
     /// True the first time only; called on one serial queue.
     func claim() -> Bool { defer { claimed = true }; return !claimed }
+}
+
+/// Prints a status line and flushes it: logs and scripts read these as they come, also when stdout is a
+/// file or a pipe (where it would otherwise be block-buffered).
+func say(_ line: String) {
+    print(line)
+    fflush(nil)
 }
