@@ -22,6 +22,7 @@ enum SessionLimits {
     static let maxResponseSizeCached: UInt32 = 64 * 1024
     static let maxOperations: UInt32 = 64
     static let maxSlots: UInt32 = 64
+    static let maxSessionsPerClient = 16
 }
 
 /// EXCHANGE_ID, CREATE_SESSION, SEQUENCE and friends (RFC 8881 §18.35–18.37, §18.46, §18.50).
@@ -54,6 +55,7 @@ extension StateTables {
         guard var client = clients[id] else { throw .staleClientid }
         if sequence == client.createSessionSequence &- 1, let last = client.lastCreateSession { return last }
         guard sequence == client.createSessionSequence else { throw .seqMisordered }
+        guard client.sessions.count < SessionLimits.maxSessionsPerClient else { throw .resource }
         guard fore.maxRequests > 0 else { throw .inval }
         var agreed = fore
         agreed.headerPadSize = 0
@@ -107,11 +109,14 @@ extension StateTables {
                         client: session.client)
     }
 
-    /// Ends the request in a slot, keeping its reply for retransmissions when asked to.
+    /// Ends the request in a slot, keeping its reply for retransmissions when asked to. A reply larger
+    /// than the agreed cached size is not kept (a retransmission then gets RETRY_UNCACHED_REP), which
+    /// bounds the cache to slots × maxResponseSizeCached per session.
     mutating func finishSequence(session id: SessionID, slot: UInt32, reply: ByteBuffer?) {
         guard var session = sessions[id], slot < session.slots.count else { return }
         session.slots[Int(slot)].inProgress = false
-        session.slots[Int(slot)].cachedReply = reply
+        let fits = (reply?.readableBytes ?? 0) <= Int(session.fore.maxResponseSizeCached)
+        session.slots[Int(slot)].cachedReply = fits ? reply : nil
         sessions[id] = session
     }
 
