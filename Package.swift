@@ -57,7 +57,11 @@ let package = Package(
             .product(name: "NIOCore", package: "swift-nio"),
         ], path: "Tests/CrashWorkload"),
         .testTarget(name: "BlockStoreTests", dependencies: ["BlockStore"]),
-        .testTarget(name: "XDRTests", dependencies: ["XDR", "ONCRPC", .product(name: "NIOCore", package: "swift-nio")]),
+        .testTarget(name: "XDRTests", dependencies: [
+            "XDR", "ONCRPC",
+            .product(name: "NIOCore", package: "swift-nio"),
+            .product(name: "NIOEmbedded", package: "swift-nio"),
+        ]),
         .testTarget(name: "NFSv4Tests", dependencies: [
             "NFSv4", "ONCRPC", "XDR", "FileSystem", "MetadataStore",
             .product(name: "NIOCore", package: "swift-nio"),
