@@ -12,6 +12,8 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
         .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
         .package(url: "https://github.com/groue/GRDB.swift.git", from: "7.10.0"),
+        .package(url: "https://github.com/apple/swift-crypto.git", from: "3.12.3"),
+        .package(url: "https://github.com/LebJe/TOMLKit.git", from: "0.6.0"),
     ],
     targets: [
         // Immutable content blocks by key (local directory engine).
@@ -44,8 +46,24 @@ let package = Package(
             .product(name: "NIOCore", package: "swift-nio"),
             .product(name: "Logging", package: "swift-log"),
         ]),
+        // A JSON value type shared by the control plane, IAM and the API.
+        .target(name: "JSONValue"),
+        // Credentials, SigV4 verification, IAM policy evaluation.
+        .target(name: "IAM", dependencies: ["JSONValue", .product(name: "Crypto", package: "swift-crypto")]),
+        // The EFS resource model: file systems, mount targets, access points, policies; network config.
+        .target(name: "ControlPlane", dependencies: [
+            "IAM", "JSONValue", "FileSystem", "MetadataStore", .product(name: "TOMLKit", package: "TOMLKit"),
+        ]),
+        // The EFS REST-JSON API (2015-02-01) over HTTP, validated against the generated model.
+        .target(name: "ManagementAPI", dependencies: [
+            "ControlPlane", "IAM", "JSONValue",
+            .product(name: "NIOCore", package: "swift-nio"),
+            .product(name: "NIOPosix", package: "swift-nio"),
+            .product(name: "NIOHTTP1", package: "swift-nio"),
+            .product(name: "Logging", package: "swift-log"),
+        ]),
         .executableTarget(name: "strata", dependencies: [
-            "NFSv4", "ONCRPC",
+            "NFSv4", "ONCRPC", "ManagementAPI", "ControlPlane", "IAM", "JSONValue",
             "FileSystem", "MetadataStore", "BlockStore",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
             .product(name: "NIOCore", package: "swift-nio"),
@@ -57,6 +75,8 @@ let package = Package(
             .product(name: "NIOCore", package: "swift-nio"),
         ], path: "Tests/CrashWorkload"),
         .testTarget(name: "BlockStoreTests", dependencies: ["BlockStore"]),
+        .testTarget(name: "IAMTests", dependencies: ["IAM", "JSONValue"]),
+        .testTarget(name: "ControlPlaneTests", dependencies: ["ControlPlane", "JSONValue", "FileSystem"]),
         .testTarget(name: "XDRTests", dependencies: [
             "XDR", "ONCRPC",
             .product(name: "NIOCore", package: "swift-nio"),

@@ -2,8 +2,12 @@
 import Glibc
 #endif
 import ArgumentParser
+import ControlPlane
 import Dispatch
 import FileSystem
+import Foundation
+import IAM
+import ManagementAPI
 import MetadataStore
 import NFSv4
 import ONCRPC
@@ -20,13 +24,29 @@ struct Serve: AsyncParsableCommand {
     var leaseSeconds: UInt32 = 90
     @Option(name: .long, help: "Grace period after a start, in seconds, in which clients reclaim state (default: the lease time).")
     var graceSeconds: Double?
+    @Option(name: .long, help: "Address and port of the EFS management API.")
+    var apiListen: String = "127.0.0.1:8049"
+    @Option(name: .long, help: "TOML file declaring region, subnets and security groups (built-in loopback defaults without it).")
+    var config: String?
 
     func run() async throws {
         let (host, port) = try Self.split(nfsListen)
+        let (apiHost, apiPort) = try Self.split(apiListen)
+        let network = try config.map { path in
+            guard let text = try? String(contentsOfFile: path, encoding: .utf8) else { throw ValidationError("cannot read config \(path)") }
+            return try NetworkConfig.parse(toml: text)
+        } ?? .default
         let grace = graceSeconds ?? Double(leaseSeconds)
         say("strata serve")
         say("  data-dir: \(dataDir)  (metadata: \(dataDir)/metadata, blocks: \(dataDir)/blocks)")
         say("  nfs-listen: \(host):\(port)  lease: \(leaseSeconds) s  grace: \(grace) s")
+        say("  api-listen: \(apiHost):\(apiPort)  config: \(config ?? "built-in defaults")  region: \(network.region)")
+        for subnet in network.subnets {
+            say("  subnet \(subnet.id): \(subnet.cidr) in \(subnet.availabilityZone), \(subnet.vpc)")
+        }
+        for group in network.securityGroups {
+            say("  security group \(group.id): allows \(group.allow.map(\.description).joined(separator: ", "))")
+        }
         let engine = try await StorageEngine.openEmbedded(at: dataDir)
         let fs = try await engine.defaultFileSystem()
         say("  store opened \(engine.store.openCount) time(s); recovery done")
@@ -45,6 +65,17 @@ struct Serve: AsyncParsableCommand {
         let rpc = RPCServer(programs: [nfs])
         let bound = try await rpc.start(host: host, port: port)
         say("  serving file system \(fs.id) over NFSv4.1 at \(bound)")
+
+        let identities = try IdentityStore(path: dataDir + "/iam.json")
+        try Self.createAdminOnFirstStart(identities, dataDir: dataDir)
+        let control = try await ControlPlane(engine: engine, network: network, accountID: identities.accountID)
+        let defaultID = try await control.adoptDefault(storageID: fs.id)
+        let api = HTTPServer(api: ManagementAPI(control: control, identities: identities, region: network.region))
+        let apiBound = try await api.start(host: apiHost, port: apiPort)
+        say("  management API (EFS 2015-02-01) at http://\(apiHost):\(apiBound.port ?? apiPort); default file system is \(defaultID)")
+        say("Manage it with:")
+        say("  AWS_SHARED_CREDENTIALS_FILE=\(dataDir)/admin-credentials aws efs describe-file-systems "
+            + "--endpoint-url http://\(apiHost):\(apiBound.port ?? apiPort) --region \(network.region)")
         say("Mount it with:")
         say("  sudo mount -t nfs -o nfsvers=4.1,rsize=1048576,wsize=1048576,hard,timeo=600,retrans=2,noresvport "
               + "\(host):/ /mnt" + (port == 2049 ? "" : "  (add port=\(port) to the options)"))
@@ -52,9 +83,26 @@ struct Serve: AsyncParsableCommand {
         await waitForTermination()
         say("strata: stopping")
         expiry.cancel()
+        await api.stop()
         await rpc.stop()
         try await engine.close()
         say("strata: stopped cleanly")
+    }
+
+    /// On a new data directory: an admin user with full access, whose key is printed once and saved in the
+    /// AWS shared-credentials format.
+    static func createAdminOnFirstStart(_ identities: IdentityStore, dataDir: String) throws {
+        guard identities.isEmpty else { return }
+        try identities.createUser("admin")
+        try identities.putUserPolicy(user: "admin", name: "AdministratorAccess",
+                                     document: #"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"*","Resource":"*"}]}"#)
+        let key = try identities.createAccessKey(for: "admin")
+        let path = dataDir + "/admin-credentials"
+        let text = "[default]\naws_access_key_id = \(key.id)\naws_secret_access_key = \(key.secret)\n"
+        FileManager.default.createFile(atPath: path, contents: Data(text.utf8), attributes: [.posixPermissions: 0o600])
+        say("  created the admin access key (shown once; also saved to \(path), mode 600):")
+        say("    AccessKeyId: \(key.id)")
+        say("    SecretAccessKey: \(key.secret)")
     }
 
     static func split(_ address: String) throws -> (String, Int) {

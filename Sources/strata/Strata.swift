@@ -5,5 +5,5 @@ struct Strata: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "strata",
         abstract: "Strata: a self-hosted elastic network file system.",
-        subcommands: [Serve.self, Bench.self, Fsck.self])
+        subcommands: [Serve.self, IAMCommand.self, Bench.self, Fsck.self])
 }

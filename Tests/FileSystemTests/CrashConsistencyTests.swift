@@ -27,9 +27,12 @@ import Testing
         child.executableURL = URL(fileURLWithPath: Self.workload)
         child.arguments = [data, logPath]
         try child.run()
-        // Wait for the workload to get going, then kill it wherever it is.
         let deadline = Date().addingTimeInterval(60)
-        while !((try? String(contentsOfFile: logPath, encoding: .utf8))?.contains("ready") ?? false) {
+        // Wait for the workload to be well under way (a dozen acknowledged changes), then kill it wherever it is.
+        func acknowledged() -> Int {
+            ((try? String(contentsOfFile: logPath, encoding: .utf8)) ?? "").split(separator: "\n").filter { $0.hasPrefix("= ") }.count
+        }
+        while acknowledged() < 12 {
             #expect(Date() < deadline && child.isRunning, "workload never became ready")
             if Date() >= deadline || !child.isRunning { return }
             try await Task.sleep(for: .milliseconds(20))

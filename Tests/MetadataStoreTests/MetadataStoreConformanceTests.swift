@@ -192,6 +192,45 @@ import Testing
     }
 
     @Test(arguments: StoreEngine.allCases)
+    func resourcesAreStoredPerKindAndSurviveReopening(engine: StoreEngine) async throws {
+        let dir = StoreEngine.scratch()
+        var store = try engine.open(dir)
+        try await store.write { w in
+            try w.putResource(kind: "file-system", id: "fs-1", body: Array("one".utf8))
+            try w.putResource(kind: "file-system", id: "fs-2", body: Array("two".utf8))
+            try w.putResource(kind: "mount-target", id: "fs-1", body: Array("other kind".utf8))
+            try w.putResource(kind: "file-system", id: "fs-1", body: Array("one, updated".utf8))
+        }
+        try await store.write { try $0.deleteResource(kind: "file-system", id: "fs-2") }
+        try await store.close()
+        store = try engine.open(dir)
+        let all = try await store.read { try $0.resources(kind: "file-system") }
+        #expect(all.map(\.id) == ["fs-1"] && all.first?.body == Array("one, updated".utf8))
+        #expect(try await store.read { try $0.resource(kind: "mount-target", id: "fs-1") } == Array("other kind".utf8))
+        #expect(try await store.read { try $0.resource(kind: "access-point", id: "x") } == nil)
+        try await store.close()
+    }
+
+    @Test(arguments: StoreEngine.allCases)
+    func deletingAFileSystemRemovesAllItsRecordsAndCollectsItsBlocks(engine: StoreEngine) async throws {
+        let store = try engine.open(StoreEngine.scratch())
+        let doomed = try await makeFileSystem(store), kept = try await makeFileSystem(store)
+        let file = try await store.write { w in
+            let f = try w.insertInode(sampleInode(doomed.id))
+            _ = try w.insertEntry(doomed.root, Array("f".utf8), f.id)
+            try w.putChunk(Chunk(inode: f.id, index: 0, block: "blk", length: 10))
+            return f
+        }
+        _ = try await store.inode(file.id)  // now cached
+        try await store.write { try $0.deleteFileSystem(doomed.id) }
+        #expect(try await store.inode(file.id) == nil)
+        #expect(try await store.inode(doomed.root) == nil)
+        #expect(try await store.read { try $0.fileSystems() } == [kept])
+        #expect(try await store.read { try $0.garbage(limit: 10) }.map(\.block) == ["blk"])
+        try await store.close()
+    }
+
+    @Test(arguments: StoreEngine.allCases)
     func aSecondOpenOfTheSameStoreIsRefused(engine: StoreEngine) async throws {
         guard engine == .sqlite else { return }
         let dir = StoreEngine.scratch()

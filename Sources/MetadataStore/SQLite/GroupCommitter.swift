@@ -65,6 +65,7 @@ final class GroupCommitter: Sendable {
     private func commit(_ batch: [Request]) {
         var outcomes = [Error?](repeating: nil, count: batch.count)
         var changes: [InodeID: Inode?] = [:]
+        var invalidate = false
         do {
             try pool.writeWithoutTransaction { db in
                 try db.inTransaction(.immediate) {
@@ -79,10 +80,11 @@ final class GroupCommitter: Sendable {
                         }
                     }
                     changes = access.batchChanges
+                    invalidate = access.invalidatesCache
                     return .commit
                 }
             }
-            cache.apply(changes)
+            if invalidate { cache.invalidateAll() } else { cache.apply(changes) }
         } catch {
             // The commit itself failed: nothing in the batch is durable.
             cache.invalidateAll()

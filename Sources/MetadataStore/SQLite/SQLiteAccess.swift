@@ -11,6 +11,8 @@ final class SQLiteAccess: MetadataWriter {
     private let readEpoch: UInt64
     private var operationChanges: [InodeID: Inode?] = [:]
     private(set) var batchChanges: [InodeID: Inode?] = [:]
+    /// Set when a change touched more inodes than it tracked (a whole file system deleted).
+    private(set) var invalidatesCache = false
 
     init(_ db: Database, cache: InodeCache, writable: Bool, readEpoch: UInt64 = 0) {
         self.db = db; self.cache = cache; self.writable = writable; self.readEpoch = readEpoch
@@ -137,7 +139,40 @@ final class SQLiteAccess: MetadataWriter {
         }
     }
 
+    func resource(kind: String, id: String) throws -> [UInt8]? {
+        try Data.fetchOne(db, sql: "SELECT body FROM resource WHERE kind = ? AND id = ?", arguments: [kind, id]).map { [UInt8]($0) }
+    }
+
+    func resources(kind: String) throws -> [(id: String, body: [UInt8])] {
+        try Row.fetchAll(db, sql: "SELECT id, body FROM resource WHERE kind = ? ORDER BY id", arguments: [kind]).map {
+            ($0[0] as String, [UInt8]($0[1] as Data))
+        }
+    }
+
     // MARK: - Writer
+
+    func deleteFileSystem(_ id: FileSystemID) throws {
+        try requireWritable()
+        try db.execute(sql: """
+            INSERT OR IGNORE INTO garbage(block, class)
+                SELECT c.block, c.class FROM chunk c JOIN inode i ON i.id = c.ino WHERE i.fs = ?1;
+            DELETE FROM chunk WHERE ino IN (SELECT id FROM inode WHERE fs = ?1);
+            DELETE FROM dentry WHERE dir IN (SELECT id FROM inode WHERE fs = ?1);
+            DELETE FROM inode WHERE fs = ?1;
+            DELETE FROM filesystem WHERE id = ?1;
+            """, arguments: [id])
+        invalidatesCache = true
+    }
+
+    func putResource(kind: String, id: String, body: [UInt8]) throws {
+        try requireWritable()
+        try db.execute(sql: "INSERT OR REPLACE INTO resource(kind, id, body) VALUES (?, ?, ?)", arguments: [kind, id, Data(body)])
+    }
+
+    func deleteResource(kind: String, id: String) throws {
+        try requireWritable()
+        try db.execute(sql: "DELETE FROM resource WHERE kind = ? AND id = ?", arguments: [kind, id])
+    }
 
     func createFileSystem(root: Inode, chunkSize: Int) throws -> FileSystemRecord {
         try requireWritable()

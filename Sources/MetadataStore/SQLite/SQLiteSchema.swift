@@ -32,6 +32,12 @@ enum SQLiteSchema {
                 INSERT INTO meta(key, value) VALUES ('open_count', 0);
                 """)
         }
+        migrator.registerMigration("v2-resources") { db in
+            try db.execute(sql: """
+                CREATE TABLE resource(kind TEXT NOT NULL, id TEXT NOT NULL, body BLOB NOT NULL,
+                                      PRIMARY KEY(kind, id)) WITHOUT ROWID;
+                """)
+        }
         return migrator
     }
 }
