@@ -50,7 +50,11 @@ public struct NetworkConfig: Sendable {
     public static func parse(toml text: String) throws -> NetworkConfig {
         let table: TOMLTable
         do { table = try TOMLTable(string: text) } catch { throw ConfigError("config is not valid TOML: \(error)") }
-        let region = table["region"]?.string ?? NetworkConfig.default.region
+        var region = NetworkConfig.default.region
+        if let value = table["region"] {
+            guard let text = value.string else { throw ConfigError("region must be a string") }
+            region = text
+        }
         guard region.range(of: "^[a-z]{2}(-[a-z]+)+-[0-9]+$", options: .regularExpression) != nil else {
             throw ConfigError("region \(region) is not a region name like us-east-1")
         }

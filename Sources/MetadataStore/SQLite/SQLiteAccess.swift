@@ -153,14 +153,13 @@ final class SQLiteAccess: MetadataWriter {
 
     func deleteFileSystem(_ id: FileSystemID) throws {
         try requireWritable()
-        try db.execute(sql: """
-            INSERT OR IGNORE INTO garbage(block, class)
-                SELECT c.block, c.class FROM chunk c JOIN inode i ON i.id = c.ino WHERE i.fs = ?1;
-            DELETE FROM chunk WHERE ino IN (SELECT id FROM inode WHERE fs = ?1);
-            DELETE FROM dentry WHERE dir IN (SELECT id FROM inode WHERE fs = ?1);
-            DELETE FROM inode WHERE fs = ?1;
-            DELETE FROM filesystem WHERE id = ?1;
-            """, arguments: [id])
+        for sql in [
+            "INSERT OR IGNORE INTO garbage(block, class) SELECT c.block, c.class FROM chunk c JOIN inode i ON i.id = c.ino WHERE i.fs = ?",
+            "DELETE FROM chunk WHERE ino IN (SELECT id FROM inode WHERE fs = ?)",
+            "DELETE FROM dentry WHERE dir IN (SELECT id FROM inode WHERE fs = ?)",
+            "DELETE FROM inode WHERE fs = ?",
+            "DELETE FROM filesystem WHERE id = ?",
+        ] { try db.execute(sql: sql, arguments: [id]) }
         invalidatesCache = true
     }
 

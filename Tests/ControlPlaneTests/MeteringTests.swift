@@ -1,0 +1,28 @@
+@testable import ControlPlane
+import FileSystem
+import Foundation
+import JSONValue
+import NIOCore
+import Testing
+
+@Suite struct MeteringTests {
+    @Test func sizeInBytesCountsWhatIsStoredPerClass() async throws {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("cp-\(UUID())").path
+        let engine = try await StorageEngine.openEmbedded(at: dir)
+        let cp = try await ControlPlane(engine: engine, network: .default, accountID: "111122223333", settleDelay: .zero)
+        let made = try await cp.createFileSystem(["CreationToken": "metered"])
+        let id = made["FileSystemId"]!.string!
+        let storageID = await cp.fileSystems[id]!.storageID
+        let fs = try #require(try await engine.fileSystem(storageID))
+        let file = try await fs.create(fs.root, Name("data"), .regular, SetAttributes(), mode: .guarded, as: .root)
+        _ = try await fs.write(file.attributes.id, offset: 0, ByteBuffer(repeating: 7, count: 300_000), stable: .fileSync)
+        let described = try await cp.describeFileSystems(["FileSystemId": .string(id)])
+        let size = described["FileSystems"]!.array![0]["SizeInBytes"]!
+        #expect(size["Value"] == 300_000 && size["ValueInStandard"] == 300_000 && size["ValueInIA"] == 0)
+        // Deleting the file system deletes its data.
+        _ = try await cp.deleteFileSystem(["FileSystemId": .string(id)])
+        #expect(try await engine.fileSystem(storageID) == nil)
+        #expect(try await engine.blocks.list().isEmpty)
+        try await engine.close()
+    }
+}
