@@ -115,17 +115,24 @@ extension ControlPlane {
         if mountTargets.values.contains(where: { $0.fileSystemID == id }) {
             throw APIError("FileSystemInUse", "File system '\(id)' still has mount targets; delete them first.")
         }
+        guard fs.lifeCycleState != "deleting" else { return .null }
         fs.lifeCycleState = "deleting"
         fileSystems[id] = fs
+        try await persist(fs)
+        // Like EFS: the file system reports "deleting" while its data goes, then it is gone ("deleted").
+        settle { cp in try? await cp.finishDeleting(id) }
+        return .null
+    }
+
+    func finishDeleting(_ id: String) async throws {
+        guard let fs = fileSystems[id], fs.lifeCycleState == "deleting" else { return }
         for ap in accessPoints.values where ap.fileSystemID == id {
             accessPoints[ap.id] = nil
             try await forget(kind: ResourceKind.accessPoint, id: ap.id)
         }
-        try await persist(fs)
         try await engine.deleteFileSystem(fs.storageID)
         fileSystems[id] = nil
         try await forget(kind: ResourceKind.fileSystem, id: id)
-        return .null
     }
 
     /// FileSystemDescription, with SizeInBytes metered from what is stored now.

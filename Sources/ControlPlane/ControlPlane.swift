@@ -51,6 +51,7 @@ public actor ControlPlane {
             fileSystems[id]!.lifeCycleState = "available"
         }
         for (id, mt) in mountTargets where mt.lifeCycleState == "creating" { mountTargets[id]!.lifeCycleState = "available" }
+        for (id, fs) in fileSystems where fs.lifeCycleState == "deleting" { try await finishDeleting(id) }
         for (id, ap) in accessPoints where ap.lifeCycleState == "creating" { accessPoints[id]!.lifeCycleState = "available" }
     }
 

@@ -1,4 +1,5 @@
 import re
+import time
 import uuid
 
 import pytest
@@ -89,9 +90,13 @@ def test_delete_is_refused_while_mount_targets_exist_and_then_the_file_system_is
     assert error_of(e) == ("FileSystemInUse", 409)
     efs.delete_mount_target(MountTargetId=mt["MountTargetId"])
     efs.delete_file_system(FileSystemId=fs_id)
+    states = set()
     with pytest.raises(ClientError) as e:
-        efs.describe_file_systems(FileSystemId=fs_id)
+        for _ in range(100):
+            states.add(efs.describe_file_systems(FileSystemId=fs_id)["FileSystems"][0]["LifeCycleState"])
+            time.sleep(0.05)
     assert error_of(e) == ("FileSystemNotFound", 404)
+    assert states <= {"deleting"}
 
 
 @pytest.mark.parametrize("kwargs", [

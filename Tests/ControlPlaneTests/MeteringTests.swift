@@ -21,6 +21,10 @@ import Testing
         #expect(size["Value"] == 300_000 && size["ValueInStandard"] == 300_000 && size["ValueInIA"] == 0)
         // Deleting the file system deletes its data.
         _ = try await cp.deleteFileSystem(["FileSystemId": .string(id)])
+        let deleting = try await cp.describeFileSystems(["FileSystemId": .string(id)])
+        #expect(deleting["FileSystems"]!.array![0]["LifeCycleState"] == "deleting")
+        for _ in 0..<100 where await cp.fileSystems[id] != nil { try await Task.sleep(for: .milliseconds(20)) }
+        await #expect(throws: APIError.self) { _ = try await cp.describeFileSystems(["FileSystemId": .string(id)]) }
         #expect(try await engine.fileSystem(storageID) == nil)
         #expect(try await engine.blocks.list().isEmpty)
         try await engine.close()
