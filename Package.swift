@@ -43,6 +43,7 @@ let package = Package(
         // NFSv4.1: COMPOUND, one handler per operation, client/session/stateid state.
         .target(name: "NFSv4", dependencies: [
             "XDR", "ONCRPC", "FileSystem", "MetadataStore",
+            .product(name: "Crypto", package: "swift-crypto"),
             .product(name: "NIOCore", package: "swift-nio"),
             .product(name: "Logging", package: "swift-log"),
         ]),

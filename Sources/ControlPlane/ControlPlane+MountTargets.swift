@@ -41,8 +41,8 @@ extension ControlPlane {
         settle { cp in
             guard var current = cp.mountTargets[mt.id], current.lifeCycleState == "creating" else { return }
             // Available once it really serves (the observer starts the NFS listener).
-            await observer?(.created(current, storageID: storageID))
-            current.lifeCycleState = "available"
+            let serving = await observer?(.created(current, storageID: storageID)) ?? true
+            current.lifeCycleState = serving ? "available" : "error"
             cp.mountTargets[mt.id] = current
             try? await cp.persist(current)
         }
@@ -91,7 +91,7 @@ extension ControlPlane {
         guard var mt = mountTargets[id] else { throw APIError.mountTargetNotFound(id) }
         mt.lifeCycleState = "deleting"
         mountTargets[id] = mt
-        await mountTargetObserver?(.deleted(mt))
+        _ = await mountTargetObserver?(.deleted(mt))
         mountTargets[id] = nil
         try await forget(kind: ResourceKind.mountTarget, id: id)
         return .null
@@ -112,7 +112,7 @@ extension ControlPlane {
         mt.securityGroups = try securityGroups(input["SecurityGroups"] ?? .array([]))
         mountTargets[id] = mt
         try await persist(mt)
-        await mountTargetObserver?(.securityGroupsChanged(mt))
+        _ = await mountTargetObserver?(.securityGroupsChanged(mt))
         return .null
     }
 

@@ -18,7 +18,7 @@ public actor ControlPlane {
     /// How long a new resource reports "creating" (a deleted one "deleting") before it settles.
     let settleDelay: Duration
     /// Called when a mount target appears or goes (mount targets are NFS listeners in `strata serve`).
-    var mountTargetObserver: (@Sendable (MountTargetEvent) async -> Void)?
+    var mountTargetObserver: (@Sendable (MountTargetEvent) async -> Bool)?
 
     public enum MountTargetEvent: Sendable {
         case created(MountTargetState, storageID: Int64)
@@ -55,7 +55,8 @@ public actor ControlPlane {
         for (id, ap) in accessPoints where ap.lifeCycleState == "creating" { accessPoints[id]!.lifeCycleState = "available" }
     }
 
-    public func observeMountTargets(_ observer: @escaping @Sendable (MountTargetEvent) async -> Void) {
+    /// `observer` returns whether it could act (a mount target whose listener cannot start is in "error").
+    public func observeMountTargets(_ observer: @escaping @Sendable (MountTargetEvent) async -> Bool) {
         mountTargetObserver = observer
     }
 

@@ -1,30 +1,66 @@
+import Crypto
 import FileSystem
+import Foundation
 import MetadataStore
 import XDR
 
-/// An NFS file handle: opaque to clients, stable across restarts. It carries the file system and inode;
-/// inode numbers are never reused, so a handle of a deleted file stays stale forever.
+/// What an NFS file handle names: the file system, the inode, and the access point it was reached
+/// through (whose identity and root directory then apply to every use of the handle).
 public struct FileHandle: Hashable, Sendable {
-    static let version: UInt8 = 1
     public var fileSystem: FileSystemID
     public var inode: InodeID
+    /// The access point's id ("fsap-..."), or nil for handles reached from the file system's root.
+    public var accessPoint: String?
 
-    public init(fileSystem: FileSystemID, inode: InodeID) { self.fileSystem = fileSystem; self.inode = inode }
+    public init(fileSystem: FileSystemID, inode: InodeID, accessPoint: String? = nil) {
+        self.fileSystem = fileSystem; self.inode = inode; self.accessPoint = accessPoint
+    }
+}
 
-    public var bytes: [UInt8] {
-        var out: [UInt8] = [Self.version]
-        withUnsafeBytes(of: fileSystem.bigEndian) { out += $0 }
-        withUnsafeBytes(of: inode.bigEndian) { out += $0 }
+/// Encodes file handles with a truncated HMAC-SHA256 under a key kept in the store: handles stay valid
+/// across restarts, and a client can neither guess one for an inode it never reached nor strip the access
+/// point from one to escape its root. Inode numbers are never reused, so a deleted file's handle stays stale.
+public struct FileHandleCodec: Sendable {
+    static let version: UInt8 = 2
+    static let macLength = 8
+    private let key: [UInt8]
+
+    public init(key: [UInt8]) { self.key = key }
+
+    public static func newKey() -> [UInt8] { (0..<32).map { _ in UInt8.random(in: 0...255) } }
+
+    public func encode(_ handle: FileHandle) -> [UInt8] {
+        var out: [UInt8] = [Self.version, handle.accessPoint == nil ? 0 : 1]
+        withUnsafeBytes(of: handle.fileSystem.bigEndian) { out += $0 }
+        withUnsafeBytes(of: handle.inode.bigEndian) { out += $0 }
+        if let ap = handle.accessPoint { out += Array(ap.utf8) }
+        out += mac(out)
         return out
     }
 
-    /// Decodes handle bytes; a handle this server could not have made is NFS4ERR_BADHANDLE.
-    public init(bytes: [UInt8]) throws(NFSStatus) {
-        guard bytes.count == 17, bytes[0] == Self.version else { throw .badhandle }
+    /// A handle this server could not have made (wrong shape or MAC) is NFS4ERR_BADHANDLE.
+    public func decode(_ bytes: [UInt8]) throws(NFSStatus) -> FileHandle {
+        guard bytes.count >= 18 + Self.macLength, bytes[0] == Self.version, bytes[1] <= 1 else { throw .badhandle }
+        let body = Array(bytes.dropLast(Self.macLength))
+        guard constantTimeEqual(mac(body), Array(bytes.suffix(Self.macLength))) else { throw .badhandle }
         var fs: UInt64 = 0, ino: UInt64 = 0
-        for b in bytes[1..<9] { fs = fs << 8 | UInt64(b) }
-        for b in bytes[9..<17] { ino = ino << 8 | UInt64(b) }
-        fileSystem = FileSystemID(bitPattern: fs)
-        inode = ino
+        for b in body[2..<10] { fs = fs << 8 | UInt64(b) }
+        for b in body[10..<18] { ino = ino << 8 | UInt64(b) }
+        var accessPoint: String?
+        if body[1] == 1 {
+            guard body.count > 18, body.count <= 18 + 64 else { throw .badhandle }
+            accessPoint = String(decoding: body[18...], as: UTF8.self)
+        } else if body.count != 18 {
+            throw .badhandle
+        }
+        return FileHandle(fileSystem: FileSystemID(bitPattern: fs), inode: ino, accessPoint: accessPoint)
+    }
+
+    private func mac(_ body: [UInt8]) -> [UInt8] {
+        Array(HMAC<SHA256>.authenticationCode(for: body, using: SymmetricKey(data: key))).prefix(Self.macLength).map { $0 }
+    }
+
+    private func constantTimeEqual(_ a: [UInt8], _ b: [UInt8]) -> Bool {
+        a.count == b.count && zip(a, b).reduce(0) { $0 | ($1.0 ^ $1.1) } == 0
     }
 }

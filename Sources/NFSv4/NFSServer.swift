@@ -1,7 +1,9 @@
 import FileSystem
+import MetadataStore
 import Logging
 import NIOCore
 import ONCRPC
+import Synchronization
 
 public struct NFSServerConfiguration: Sendable {
     public var leaseSeconds: UInt32 = 90
@@ -18,13 +20,20 @@ public final class NFSServer: RPCProgram {
     public let fileSystem: any FileSystem
     public let state: NFSState
     public let configuration: NFSServerConfiguration
+    public let codec: FileHandleCodec
+    let export: (any NFSExportPolicy)?
+    /// Access point root directories already resolved (or created).
+    let accessPointRoots = Mutex<[String: InodeID]>([:])
     let logger = Logger(label: "strata.nfs")
 
     /// `epoch` must change on every restart (the store's open count does): it makes stateids and client ids
     /// of an earlier boot recognisably stale.
-    public init(fileSystem: any FileSystem, epoch: UInt32, configuration: NFSServerConfiguration = .init()) {
+    public init(fileSystem: any FileSystem, epoch: UInt32, handleKey: [UInt8], configuration: NFSServerConfiguration = .init(),
+                export: (any NFSExportPolicy)? = nil) {
         self.fileSystem = fileSystem
         self.configuration = configuration
+        codec = FileHandleCodec(key: handleKey)
+        self.export = export
         state = NFSState(epoch: epoch, leaseSeconds: Double(configuration.leaseSeconds),
                          graceSeconds: configuration.graceSeconds)
     }

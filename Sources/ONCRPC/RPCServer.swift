@@ -30,6 +30,7 @@ public final class RPCServer: Sendable {
     private let group: MultiThreadedEventLoopGroup
     private let filter: ConnectionFilter?
     private let channel = Mutex<(any Channel)?>(nil)
+    private let connections = ConnectionSet()
     private let logger = Logger(label: "strata.rpc")
 
     public init(programs: [any RPCProgram], maxRecordSize: Int = 2 << 20, threads: Int = 2,
@@ -44,6 +45,7 @@ public final class RPCServer: Sendable {
     @discardableResult
     public func start(host: String, port: Int) async throws -> SocketAddress {
         let programs = self.programs, maxRecordSize = self.maxRecordSize, filter = self.filter, logger = self.logger
+        let connections = self.connections
         let bootstrap = ServerBootstrap(group: group)
             .serverChannelOption(.backlog, value: 256)
             .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
@@ -53,6 +55,7 @@ public final class RPCServer: Sendable {
                 if let filter, !filter(channel.remoteAddress, channel.localAddress) {
                     return channel.close()
                 }
+                connections.add(channel)
                 return channel.eventLoop.makeCompletedFuture {
                     try channel.pipeline.syncOperations.addHandler(
                         ByteToMessageHandler(RecordMarkingDecoder(maxRecordSize: maxRecordSize)))
@@ -65,10 +68,27 @@ public final class RPCServer: Sendable {
         return bound.localAddress!
     }
 
+    /// Stops listening and closes every connection.
     public func stop() async {
         if let bound = channel.withLock({ $0 }) { try? await bound.close() }
+        for connection in connections.all { try? await connection.close() }
         try? await group.shutdownGracefully()
     }
+
+    public var connectionCount: Int { connections.all.count }
+}
+
+/// The open connections of a server, so stopping it closes them too.
+final class ConnectionSet: Sendable {
+    private let channels = Mutex<[ObjectIdentifier: any Channel]>([:])
+
+    func add(_ channel: any Channel) {
+        let id = ObjectIdentifier(channel)
+        channels.withLock { $0[id] = channel }
+        channel.closeFuture.whenComplete { [self] _ in _ = channels.withLock { $0.removeValue(forKey: id) } }
+    }
+
+    var all: [any Channel] { channels.withLock { Array($0.values) } }
 }
 
 /// Per connection: parses calls, runs them as tasks, writes replies with their record marks.

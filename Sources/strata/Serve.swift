@@ -28,6 +28,8 @@ struct Serve: AsyncParsableCommand {
     var apiListen: String = "127.0.0.1:8049"
     @Option(name: .long, help: "TOML file declaring region, subnets and security groups (built-in loopback defaults without it).")
     var config: String?
+    @Option(name: .long, help: "The port every mount target listens on, at its own IP address.")
+    var mountTargetPort: Int = 2049
 
     func run() async throws {
         let (host, port) = try Self.split(nfsListen)
@@ -55,21 +57,28 @@ struct Serve: AsyncParsableCommand {
             say("  file system \(record.id): \(stats.files) inodes, \(stats.bytes[.standard] ?? 0) bytes Standard, "
                   + "\(stats.bytes[.infrequentAccess] ?? 0) bytes Infrequent Access")
         }
-        var configuration = NFSServerConfiguration()
-        configuration.leaseSeconds = leaseSeconds
-        // A store opened for the first time had no clients, so there is nothing to reclaim.
-        configuration.graceSeconds = engine.store.openCount == 1 ? 0 : grace
-        let nfs = NFSServer(fileSystem: fs, epoch: UInt32(truncatingIfNeeded: engine.store.openCount),
-                            configuration: configuration)
-        let expiry = Task { await nfs.state.runExpiry() }
-        let rpc = RPCServer(programs: [nfs])
-        let bound = try await rpc.start(host: host, port: port)
-        say("  serving file system \(fs.id) over NFSv4.1 at \(bound)")
-
         let identities = try IdentityStore(path: dataDir + "/iam.json")
         try Self.createAdminOnFirstStart(identities, dataDir: dataDir)
         let control = try await ControlPlane(engine: engine, network: network, accountID: identities.accountID)
         let defaultID = try await control.adoptDefault(storageID: fs.id)
+        let handleKey = try await Self.handleKey(engine)
+
+        var configuration = NFSServerConfiguration()
+        configuration.leaseSeconds = leaseSeconds
+        // A store opened for the first time had no clients, so there is nothing to reclaim.
+        configuration.graceSeconds = engine.store.openCount == 1 ? 0 : grace
+        let export = ControlPlaneExport(control: control)
+        let nfs = NFSServer(fileSystem: fs, epoch: UInt32(truncatingIfNeeded: engine.store.openCount), handleKey: handleKey,
+                            configuration: configuration, export: export)
+        let expiry = Task { await nfs.state.runExpiry() }
+        let rpc = RPCServer(programs: [nfs])
+        let bound = try await rpc.start(host: host, port: port)
+        say("  serving the default file system \(defaultID) over NFSv4.1 at \(bound)")
+
+        let mountTargets = MountTargetListeners(engine: engine, control: control, port: mountTargetPort,
+                                                handleKey: handleKey, configuration: configuration)
+        for (mt, storageID) in await control.liveMountTargets() { _ = await mountTargets.start(mt, storageID: storageID) }
+        await control.observeMountTargets { await mountTargets.handle($0) }
         let api = HTTPServer(api: ManagementAPI(control: control, identities: identities, region: network.region))
         let apiBound = try await api.start(host: apiHost, port: apiPort)
         say("  management API (EFS 2015-02-01) at http://\(apiHost):\(apiBound.port ?? apiPort); default file system is \(defaultID)")
@@ -84,6 +93,7 @@ struct Serve: AsyncParsableCommand {
         say("strata: stopping")
         expiry.cancel()
         await api.stop()
+        await mountTargets.stopAll()
         await rpc.stop()
         try await engine.close()
         say("strata: stopped cleanly")
@@ -103,6 +113,14 @@ struct Serve: AsyncParsableCommand {
         say("  created the admin access key (shown once; also saved to \(path), mode 600):")
         say("    AccessKeyId: \(key.id)")
         say("    SecretAccessKey: \(key.secret)")
+    }
+
+    /// The key that authenticates file handles, made once per store so handles survive restarts.
+    static func handleKey(_ engine: StorageEngine) async throws -> [UInt8] {
+        if let key = try await engine.store.read({ try $0.resource(kind: "server", id: "file-handle-key") }) { return key }
+        let key = FileHandleCodec.newKey()
+        try await engine.store.write { try $0.putResource(kind: "server", id: "file-handle-key", body: key) }
+        return key
     }
 
     static func split(_ address: String) throws -> (String, Int) {

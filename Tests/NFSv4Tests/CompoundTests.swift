@@ -48,10 +48,10 @@ import XDR
         let c = try await server.client()
         var r = try await c.call([.putfh([1, 2, 3])])
         #expect(try r.next() == (22, NFSStatus.badhandle.rawValue))
-        let unknown = FileHandle(fileSystem: server.fs.id, inode: 987_654).bytes
+        let unknown = server.handle(987_654)
         r = try await c.call([.putfh(unknown)])
         #expect(try r.next() == (22, NFSStatus.stale.rawValue))
-        let otherFS = FileHandle(fileSystem: server.fs.id + 1, inode: server.fs.root).bytes
+        let otherFS = server.nfs.codec.encode(FileHandle(fileSystem: server.fs.id + 1, inode: server.fs.root))
         r = try await c.call([.putfh(otherFS)])
         #expect(try r.next() == (22, NFSStatus.stale.rawValue))
         let (open, fh) = try await c.openFile("doomed")
@@ -221,7 +221,7 @@ import XDR
         try r.expectOK(24)
         #expect(try r.next() == (18, NFSStatus.grace.rawValue))
         let made = try await server.fs.create(server.fs.root, try .init("old"), .regular, .init(), mode: .guarded, as: .root)
-        let fh = FileHandle(fileSystem: server.fs.id, inode: made.attributes.id).bytes
+        let fh = server.handle(made.attributes.id)
         r = try await c.call([.putfh(fh), .open(nil, owner: "o")])
         try r.expectOK(22); try r.expectOK(18)
         r = try await c.call([.raw(58) { $0.xdrBool(false) }])

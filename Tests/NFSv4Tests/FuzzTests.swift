@@ -66,7 +66,7 @@ import XDR
     @Test func mutatedCompoundsAreAlwaysAnsweredAndLeaveTheStoreConsistent() async throws {
         let server = try await TestServer.start()
         let c = try await server.client()
-        let root = FileHandle(fileSystem: server.fs.id, inode: server.fs.root).bytes
+        let root = server.handle(server.fs.root)
         let seeds = Self.seeds(root: root)
         var rng = SplitMix(seed: 0x5EED_5712A7A)
         var reachedOperations = 0

@@ -7,6 +7,7 @@ import XDR
 struct AttributeSource {
     var attributes: Attributes
     var handle: FileHandle
+    var handleBytes: [UInt8]
     var leaseSeconds: UInt32
     /// Filled only when a file-system-wide attribute was asked for.
     var stats: FileSystemStats?
@@ -66,7 +67,7 @@ enum AttributeEncoder {
         case Attr.leaseTime: b.xdrU32(s.leaseSeconds)
         case Attr.rdattrError: b.xdrU32(0)
         case Attr.aclSupport: b.xdrU32(0)
-        case Attr.filehandle: b.xdrOpaque(s.handle.bytes)
+        case Attr.filehandle: b.xdrOpaque(s.handleBytes)
         case Attr.fileid, Attr.mountedOnFileid: b.xdrU64(a.id)
         case Attr.filesAvail, Attr.filesFree: b.xdrU64(elasticFiles - (s.stats?.files ?? 0))
         case Attr.filesTotal: b.xdrU64(elasticFiles)

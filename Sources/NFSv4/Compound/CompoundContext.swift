@@ -5,7 +5,12 @@ import MetadataStore
 /// stateids, and the session the request arrived on.
 struct CompoundContext {
     let server: NFSServer
-    var caller: Caller
+    /// The identity the RPC credential gave.
+    let rpcCaller: Caller
+    /// The current handle's access point and the policy's decisions for it (see `refresh`).
+    var accessPoint: AccessPointExport?
+    var access = ClientAccess.full
+    private var refreshedFor: String??
     var current: FileHandle?
     var saved: FileHandle?
     var currentStateID: StateID?
@@ -13,9 +18,40 @@ struct CompoundContext {
     /// Set by SEQUENCE.
     var client: UInt64?
 
+    init(server: NFSServer, caller: Caller) { self.server = server; rpcCaller = caller }
+
     var fs: any FileSystem { server.fileSystem }
     var state: NFSState { server.state }
 
+    /// Who operations run as: the access point's PosixUser when there is one, else the client's identity,
+    /// with root squashed to nobody when the file system policy does not grant ClientRootAccess.
+    var caller: Caller {
+        if let user = accessPoint?.posixUser { return user }
+        if rpcCaller.uid == 0 && !access.rootAccess { return Caller(uid: 65534, gid: 65534) }
+        return rpcCaller
+    }
+
+    /// Re-reads the access point and the file system policy for the current handle, when it changed.
+    mutating func refresh() async {
+        guard let export = server.export else { return }
+        let key = current?.accessPoint
+        if refreshedFor == .some(key) { return }
+        refreshedFor = .some(key)
+        accessPoint = nil
+        if let id = key { accessPoint = await export.accessPoint(id, fileSystem: fs.id) }
+        access = await export.clientAccess(fileSystem: fs.id, accessPointARN: accessPoint?.arn)
+    }
+
+    /// elasticfilesystem:ClientMount: needed to use the file system at all.
+    func requireMount() throws(NFSStatus) {
+        if !access.mount { throw .access }
+        if current?.accessPoint != nil && accessPoint == nil { throw .stale }  // the access point is gone
+    }
+
+    /// elasticfilesystem:ClientWrite: needed by every operation that changes something.
+    func requireWrite() throws(NFSStatus) {
+        if !access.write { throw .rofs }
+    }
     func currentHandle() throws(NFSStatus) -> FileHandle {
         guard let current else { throw .nofilehandle }
         return current
@@ -37,7 +73,8 @@ struct CompoundContext {
         do { return try await fs.getattr(handle.inode) } catch { throw NFSStatus(error) }
     }
 
-    func handle(_ inode: InodeID) -> FileHandle { FileHandle(fileSystem: fs.id, inode: inode) }
+    /// A handle for `inode` reached from the current one: it keeps the current access point.
+    func handle(_ inode: InodeID) -> FileHandle { FileHandle(fileSystem: fs.id, inode: inode, accessPoint: current?.accessPoint) }
 
     /// Resolves the special "current stateid" (RFC 8881 §16.2.3.1.2).
     func resolve(_ id: StateID) throws(NFSStatus) -> StateID {

@@ -63,6 +63,7 @@ enum CompoundProcessor {
             } else if slot == nil && count > 1 && sessionless.contains(op) && op != .destroySession {
                 result = .notOnlyOp
             } else {
+                await context.refresh()
                 result = await execute(op, &context, &d, &reply, bodyStart: statusAt + 4)
             }
             reply.setInteger(result.rawValue, at: statusAt, endianness: .big)

@@ -20,6 +20,7 @@ extension Operations {
         }
         let name = try name(&d)
         let (attrs, bitmap) = try AttributeDecoder.settable(&d)
+        try ctx.requireWrite()
         let dir = try await ctx.currentDirectory()
         let result = try await ctx.fs.create(dir.inode, name, kind, attrs, mode: .guarded, as: ctx.caller)
         ctx.current = ctx.handle(result.attributes.id)

@@ -3,6 +3,6 @@ import XDR
 
 extension Operations {
     static func getfh(_ ctx: inout CompoundContext, _ d: inout XDRDecoder, _ out: inout ByteBuffer) throws {
-        out.xdrOpaque(try ctx.currentHandle().bytes)
+        out.xdrOpaque(ctx.server.codec.encode(try ctx.currentHandle()))
     }
 }

@@ -44,6 +44,7 @@ extension Operations {
         default: throw NFSStatus.badxdr
         }
         guard let client = ctx.client else { throw NFSStatus.opNotInSession }
+        if create != nil || access & Share.write != 0 { try ctx.requireWrite() }
         let reclaiming = claim == 1
         if ctx.state.inGrace != reclaiming { throw reclaiming ? NFSStatus.noGrace : NFSStatus.grace }
         if create != nil && name == nil { throw NFSStatus.inval }

@@ -14,7 +14,7 @@ enum Operations {
         case .bindConnToSession: try bindConnToSession(&ctx, &d, &out)
         case .reclaimComplete: try reclaimComplete(&ctx, &d, &out)
         case .putfh: try await putfh(&ctx, &d, &out)
-        case .putrootfh, .putpubfh: putrootfh(&ctx, &d, &out)
+        case .putrootfh, .putpubfh: try await putrootfh(&ctx, &d, &out)
         case .getfh: try getfh(&ctx, &d, &out)
         case .savefh: try savefh(&ctx, &d, &out)
         case .restorefh: try restorefh(&ctx, &d, &out)
@@ -84,7 +84,7 @@ enum Operations {
                                  _ requested: AttributeBitmap, into out: inout ByteBuffer) async throws {
         var stats: FileSystemStats?
         if !requested.intersection(Attr.fileSystemWide).isEmpty { stats = try await ctx.fs.statfs() }
-        let source = AttributeSource(attributes: attributes, handle: handle,
+        let source = AttributeSource(attributes: attributes, handle: handle, handleBytes: ctx.server.codec.encode(handle),
                                      leaseSeconds: ctx.server.configuration.leaseSeconds, stats: stats)
         AttributeEncoder.encode(requested, source, into: &out)
     }

@@ -6,6 +6,7 @@ extension Operations {
     static func rename(_ ctx: inout CompoundContext, _ d: inout XDRDecoder, _ out: inout ByteBuffer) async throws {
         let old = try name(&d)
         let new = try name(&d)
+        try ctx.requireWrite()
         guard let saved = ctx.saved else { throw NFSStatus.nofilehandle }
         let target = try await ctx.currentDirectory()
         let source = saved

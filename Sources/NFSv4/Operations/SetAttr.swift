@@ -8,6 +8,7 @@ extension Operations {
     static func setattr(_ ctx: inout CompoundContext, _ d: inout XDRDecoder, _ out: inout ByteBuffer) async throws {
         let stateID = try ctx.resolve(try StateID(decoding: &d))
         let handle = try ctx.currentHandle()
+        do { try ctx.requireWrite() } catch { throw failure(error) }
         let (attrs, bitmap): (SetAttributes, AttributeBitmap)
         do { (attrs, bitmap) = try AttributeDecoder.settable(&d) } catch { throw failure(error) }
         if attrs.size != nil {

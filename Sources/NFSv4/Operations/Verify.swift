@@ -14,6 +14,7 @@ extension Operations {
         var stats: FileSystemStats?
         if !bitmap.intersection(Attr.fileSystemWide).isEmpty { stats = try await ctx.fs.statfs() }
         let ours = AttributeEncoder.values(bitmap, AttributeSource(attributes: attributes, handle: handle,
+                                                                   handleBytes: ctx.server.codec.encode(handle),
                                                                    leaseSeconds: ctx.server.configuration.leaseSeconds,
                                                                    stats: stats))
         let same = ours == theirs

@@ -11,6 +11,7 @@ extension Operations {
         let how = try d.u32()
         guard let stability = Stability(rawValue: Int(how)) else { throw NFSStatus.badxdr }
         let data = try d.opaqueBuffer(max: NFSProtocol.maxIO)
+        try ctx.requireWrite()
         let handle = try ctx.currentHandle()
         try await requireRegular(ctx, handle)
         try ctx.state.with { (t: inout StateTables) throws(NFSStatus) in try t.checkIO(id, file: handle, write: true) }

@@ -168,18 +168,24 @@ struct TestServer {
     let port: Int
     let group: MultiThreadedEventLoopGroup
 
-    static func start(lease: UInt32 = 90, grace: Double = 0, maxRecordSize: Int = 2 << 20) async throws -> TestServer {
+    static func start(lease: UInt32 = 90, grace: Double = 0, maxRecordSize: Int = 2 << 20,
+                      export: (any NFSExportPolicy)? = nil) async throws -> TestServer {
         let dir = FileManager.default.temporaryDirectory.appendingPathComponent("nfs-\(UUID())").path
         let engine = try await StorageEngine.openEmbedded(at: dir)
         let fs = try await engine.defaultFileSystem()
         var config = NFSServerConfiguration()
         config.leaseSeconds = lease
         config.graceSeconds = grace
-        let nfs = NFSServer(fileSystem: fs, epoch: UInt32(engine.store.openCount), configuration: config)
+        let nfs = NFSServer(fileSystem: fs, epoch: UInt32(engine.store.openCount), handleKey: FileHandleCodec.newKey(),
+                            configuration: config, export: export)
         let rpc = RPCServer(programs: [nfs], maxRecordSize: maxRecordSize)
         let address = try await rpc.start(host: "127.0.0.1", port: 0)
         return TestServer(engine: engine, fs: fs, nfs: nfs, rpc: rpc, port: address.port!,
                           group: MultiThreadedEventLoopGroup(numberOfThreads: 1))
+    }
+
+    func handle(_ inode: InodeID, accessPoint: String? = nil) -> [UInt8] {
+        nfs.codec.encode(FileHandle(fileSystem: fs.id, inode: inode, accessPoint: accessPoint))
     }
 
     func connection() async throws -> RPCTestConnection { try await RPCTestConnection.connect(port: port, group: group) }
