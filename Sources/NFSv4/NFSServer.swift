@@ -22,6 +22,7 @@ public final class NFSServer: RPCProgram {
     public let configuration: NFSServerConfiguration
     public let codec: FileHandleCodec
     let export: (any NFSExportPolicy)?
+    let clientRecords: (any NFSClientRecords)?
     /// Access point root directories already resolved (or created).
     let accessPointRoots = Mutex<[String: InodeID]>([:])
     let logger = Logger(label: "strata.nfs")
@@ -29,11 +30,12 @@ public final class NFSServer: RPCProgram {
     /// `epoch` must change on every restart (the store's open count does): it makes stateids and client ids
     /// of an earlier boot recognisably stale.
     public init(fileSystem: any FileSystem, epoch: UInt32, handleKey: [UInt8], configuration: NFSServerConfiguration = .init(),
-                export: (any NFSExportPolicy)? = nil) {
+                export: (any NFSExportPolicy)? = nil, clientRecords: (any NFSClientRecords)? = nil) {
         self.fileSystem = fileSystem
         self.configuration = configuration
         codec = FileHandleCodec(key: handleKey)
         self.export = export
+        self.clientRecords = clientRecords
         state = NFSState(epoch: epoch, leaseSeconds: Double(configuration.leaseSeconds),
                          graceSeconds: configuration.graceSeconds)
     }

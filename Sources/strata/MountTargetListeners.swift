@@ -12,6 +12,7 @@ final class MountTargetListeners: Sendable {
     private struct Listener: Sendable {
         let server: RPCServer
         let allowed: AllowList
+        let maintenance: Task<Void, Never>
     }
 
     /// The sources a listener admits; replaced when the security groups change, read per new connection.
@@ -53,8 +54,12 @@ final class MountTargetListeners: Sendable {
     func start(_ mt: MountTargetState, storageID: Int64) async -> Bool {
         guard let fs = try? await engine.fileSystem(storageID) else { return false }
         let allowed = AllowList(await control.allowedSources(mt))
+        var configuration = self.configuration
+        configuration.serverOwner = "strata-" + mt.id
         let nfs = NFSServer(fileSystem: fs, epoch: UInt32(truncatingIfNeeded: engine.store.openCount), handleKey: handleKey,
-                            configuration: configuration, export: ControlPlaneExport(control: control))
+                            configuration: configuration, export: ControlPlaneExport(control: control),
+                            clientRecords: StoreClientRecords(store: engine.store, scope: mt.id))
+        await nfs.restoreClients()
         let server = RPCServer(programs: [nfs], filter: { remote, _ in allowed.admits(remote) })
         do {
             try await server.start(host: mt.ipAddress, port: port)
@@ -63,14 +68,15 @@ final class MountTargetListeners: Sendable {
             await server.stop()
             return false
         }
-        Task { await nfs.state.runExpiry() }
-        listeners.withLock { $0[mt.id] = Listener(server: server, allowed: allowed) }
+        let maintenance = Task { await nfs.runMaintenance() }
+        listeners.withLock { $0[mt.id] = Listener(server: server, allowed: allowed, maintenance: maintenance) }
         say("  mount target \(mt.id) serves \(mt.fileSystemID) at \(mt.ipAddress):\(port)")
         return true
     }
 
     func stop(_ id: String) async {
         guard let listener = listeners.withLock({ $0.removeValue(forKey: id) }) else { return }
+        listener.maintenance.cancel()
         await listener.server.stop()
         say("  mount target \(id) stopped")
     }

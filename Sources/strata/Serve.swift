@@ -41,7 +41,7 @@ struct Serve: AsyncParsableCommand {
         let grace = graceSeconds ?? Double(leaseSeconds)
         say("strata serve")
         say("  data-dir: \(dataDir)  (metadata: \(dataDir)/metadata, blocks: \(dataDir)/blocks)")
-        say("  nfs-listen: \(host):\(port)  lease: \(leaseSeconds) s  grace: \(grace) s")
+        say("  nfs-listen: \(host):\(port)  lease: \(leaseSeconds) s  grace: up to \(grace) s")
         say("  api-listen: \(apiHost):\(apiPort)  config: \(config ?? "built-in defaults")  region: \(network.region)")
         for subnet in network.subnets {
             say("  subnet \(subnet.id): \(subnet.cidr) in \(subnet.availabilityZone), \(subnet.vpc)")
@@ -65,12 +65,14 @@ struct Serve: AsyncParsableCommand {
 
         var configuration = NFSServerConfiguration()
         configuration.leaseSeconds = leaseSeconds
-        // A store opened for the first time had no clients, so there is nothing to reclaim.
-        configuration.graceSeconds = engine.store.openCount == 1 ? 0 : grace
+        configuration.graceSeconds = grace
         let export = ControlPlaneExport(control: control)
         let nfs = NFSServer(fileSystem: fs, epoch: UInt32(truncatingIfNeeded: engine.store.openCount), handleKey: handleKey,
-                            configuration: configuration, export: export)
-        let expiry = Task { await nfs.state.runExpiry() }
+                            configuration: configuration, export: export,
+                            clientRecords: StoreClientRecords(store: engine.store, scope: "default"))
+        await nfs.restoreClients()
+        say("  grace period: \(nfs.state.inGrace ? "\(grace) s, for clients known before this start to reclaim" : "none (no clients to reclaim)")")
+        let expiry = Task { await nfs.runMaintenance() }
         let rpc = RPCServer(programs: [nfs])
         let bound = try await rpc.start(host: host, port: port)
         say("  serving the default file system \(defaultID) over NFSv4.1 at \(bound)")

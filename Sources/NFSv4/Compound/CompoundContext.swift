@@ -15,8 +15,11 @@ struct CompoundContext {
     var saved: FileHandle?
     var currentStateID: StateID?
     var savedStateID: StateID?
-    /// Set by SEQUENCE.
+    /// Set by SEQUENCE (NFSv4.1).
     var client: UInt64?
+    var minorVersion: UInt32 = 1
+    /// NFSv4.0: the owner and seqid of the running operation, whose reply is kept for a retransmission.
+    var sequencedOwner: (StateTables.OwnerKey, UInt32)?
 
     init(server: NFSServer, caller: Caller) { self.server = server; rpcCaller = caller }
 
@@ -82,6 +85,11 @@ struct CompoundContext {
         guard let currentStateID else { throw .badStateid }
         return currentStateID
     }
+}
+
+/// NFSv4.0: a retransmitted owner request; `reply` (status and result) is what it got the first time.
+struct OwnerReplay: Error {
+    var reply: [UInt8]
 }
 
 /// An operation failed with a status whose result still carries a body (LOCK's conflicting lock,

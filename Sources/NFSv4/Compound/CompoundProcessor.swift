@@ -21,12 +21,13 @@ enum CompoundProcessor {
         reply.xdrOpaque(tag)
         let countIndex = reply.writerIndex
         reply.xdrU32(0)
-        guard minor == 1 else {
+        guard minor <= 1 else {
             reply.setInteger(NFSStatus.minorVersMismatch.rawValue, at: statusIndex, endianness: .big)
             return reply
         }
 
         var context = CompoundContext(server: server, caller: caller)
+        context.minorVersion = minor
         var status = NFSStatus.ok
         var done: UInt32 = 0
         var slot: (session: SessionID, slot: UInt32, cache: Bool)?
@@ -46,7 +47,19 @@ enum CompoundProcessor {
             let statusAt = reply.writerIndex
             reply.xdrU32(0)
             let result: NFSStatus
-            if index == 0 && op == .sequence {
+            if minor == 0 {
+                // NFSv4.0 has no sessions; operations numbered past RELEASE_LOCKOWNER do not exist in it.
+                if op.rawValue > OpCode.releaseLockowner.rawValue {
+                    reply.moveWriterIndex(to: statusAt - 4)
+                    reply.xdrU32(OpCode.illegal.rawValue)
+                    reply.xdrU32(NFSStatus.opIllegal.rawValue)
+                    done += 1
+                    status = .opIllegal
+                    break
+                }
+                await context.refresh()
+                result = await execute(op, &context, &d, &reply, bodyStart: statusAt + 4, statusAt: statusAt)
+            } else if index == 0 && op == .sequence {
                 switch await Operations.sequence(&context, &d, &reply, operationCount: count) {
                 case .replay(let cached):
                     return cached
@@ -64,7 +77,7 @@ enum CompoundProcessor {
                 result = .notOnlyOp
             } else {
                 await context.refresh()
-                result = await execute(op, &context, &d, &reply, bodyStart: statusAt + 4)
+                result = await execute(op, &context, &d, &reply, bodyStart: statusAt + 4, statusAt: statusAt)
             }
             reply.setInteger(result.rawValue, at: statusAt, endianness: .big)
             _ = opStart
@@ -82,13 +95,35 @@ enum CompoundProcessor {
 
     /// Runs one operation; on failure the partial body is dropped and replaced by the failure's body.
     private static func execute(_ op: OpCode, _ ctx: inout CompoundContext, _ d: inout XDRDecoder,
-                                _ reply: inout ByteBuffer, bodyStart: Int) async -> NFSStatus {
+                                _ reply: inout ByteBuffer, bodyStart: Int, statusAt: Int) async -> NFSStatus {
+        ctx.sequencedOwner = nil
+        let status = await run(op, &ctx, &d, &reply, bodyStart: bodyStart, statusAt: statusAt)
+        if let (owner, seqid) = ctx.sequencedOwner {
+            reply.setInteger(status.rawValue, at: statusAt, endianness: .big)
+            let bytes = reply.getBytes(at: statusAt, length: reply.writerIndex - statusAt) ?? []
+            ctx.state.with { $0.recordOwnerReply(owner, seqid, status: status, reply: bytes) }
+            ctx.sequencedOwner = nil
+        }
+        return status
+    }
+
+    private static func run(_ op: OpCode, _ ctx: inout CompoundContext, _ d: inout XDRDecoder,
+                            _ reply: inout ByteBuffer, bodyStart: Int, statusAt: Int) async -> NFSStatus {
         do {
             try await Operations.dispatch(op, &ctx, &d, &reply)
             return .ok
         } catch {
             reply.moveWriterIndex(to: bodyStart)
             switch error {
+            case let replay as OwnerReplay:
+                // The same reply as the first time, status included.
+                reply.moveWriterIndex(to: statusAt)
+                reply.writeBytes(replay.reply)
+                let status = replay.reply.count >= 4 ? UInt32(replay.reply[0]) << 24 | UInt32(replay.reply[1]) << 16
+                    | UInt32(replay.reply[2]) << 8 | UInt32(replay.reply[3]) : 0
+                reply.moveWriterIndex(to: statusAt + replay.reply.count)
+                // Put the status back where the caller will write it (it writes the same value).
+                return NFSStatus(rawValue: status) ?? .serverfault
             case let status as NFSStatus: return status
             case let failure as OperationFailure:
                 failure.body(&reply)

@@ -4,9 +4,11 @@ import XDR
 extension Operations {
     /// CLOSE (RFC 8881 §18.2). Data is already durable (every WRITE is), which is what close-to-open needs.
     static func close(_ ctx: inout CompoundContext, _ d: inout XDRDecoder, _ out: inout ByteBuffer) async throws {
-        _ = try d.u32()
+        let seqid = try d.u32()
         let id = try ctx.resolve(try StateID(decoding: &d))
         let handle = try ctx.currentHandle()
+        try sequenced(&ctx, ctx.state.with { t in t.opens[id.other].map { StateTables.OwnerKey.open($0.owner) } }, seqid)
+        renewLease(ctx, for: id)
         let closed = try ctx.state.with { (t: inout StateTables) throws(NFSStatus) -> StateID in
             guard try t.openState(id).file == handle else { throw .badStateid }
             return try t.close(id)
@@ -17,9 +19,10 @@ extension Operations {
     /// OPEN_DOWNGRADE (RFC 8881 §18.18).
     static func openDowngrade(_ ctx: inout CompoundContext, _ d: inout XDRDecoder, _ out: inout ByteBuffer) async throws {
         let id = try ctx.resolve(try StateID(decoding: &d))
-        _ = try d.u32()
+        let seqid = try d.u32()
         let access = try d.u32() & 0xFF, deny = try d.u32()
         let handle = try ctx.currentHandle()
+        try sequenced(&ctx, ctx.state.with { t in t.opens[id.other].map { StateTables.OwnerKey.open($0.owner) } }, seqid)
         let lowered = try ctx.state.with { (t: inout StateTables) throws(NFSStatus) -> StateID in
             guard try t.openState(id).file == handle else { throw .badStateid }
             return try t.openDowngrade(id, access: access, deny: deny)

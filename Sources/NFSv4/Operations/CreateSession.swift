@@ -4,7 +4,7 @@ import XDR
 extension Operations {
     /// CREATE_SESSION (RFC 8881 §18.36). Only the fore channel is served: no callbacks, so every flag
     /// (persistence, back channel, RDMA) is answered cleared.
-    static func createSession(_ ctx: inout CompoundContext, _ d: inout XDRDecoder, _ out: inout ByteBuffer) throws {
+    static func createSession(_ ctx: inout CompoundContext, _ d: inout XDRDecoder, _ out: inout ByteBuffer) async throws {
         let client = try d.u64()
         let sequence = try d.u32()
         _ = try d.u32()  // flags
@@ -25,6 +25,7 @@ extension Operations {
         let result = try ctx.state.with { (t: inout StateTables) throws(NFSStatus) in
             try t.createSession(client: client, sequence: sequence, fore: fore, back: back, now: monotonicSeconds())
         }
+        if let owner = ctx.state.with({ $0.clients[client]?.owner }) { await ctx.server.clientConfirmed(owner) }
         out.xdrFixedOpaque(result.sessionID.bytes)
         out.xdrU32(result.sequence)
         out.xdrU32(result.flags)

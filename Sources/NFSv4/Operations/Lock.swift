@@ -9,18 +9,30 @@ extension Operations {
         let reclaim = try d.bool()
         let offset = try d.u64(), length = try d.u64()
         let requester: LockRequester
+        let ownerKey: StateTables.OwnerKey?
+        let seqid: UInt32
+        let stateForClient: StateID
         if try d.bool() {
-            _ = try d.u32()
+            let openSeqid = try d.u32()
             let open = try ctx.resolve(try StateID(decoding: &d))
-            _ = try d.u32()
+            _ = try d.u32()  // the new lock-owner's first seqid
             _ = try d.u64()
             requester = .newOwner(open: open, owner: try d.opaque(max: NFSProtocol.maxOpaque))
+            // NFSv4.0: a new lock-owner's first LOCK is sequenced by its open-owner (RFC 7530 §16.10.5).
+            ownerKey = ctx.state.with { t in t.opens[open.other].map { StateTables.OwnerKey.open($0.owner) } }
+            seqid = openSeqid
+            stateForClient = open
         } else {
             let existing = try ctx.resolve(try StateID(decoding: &d))
-            _ = try d.u32()
+            seqid = try d.u32()
             requester = .existing(existing)
+            ownerKey = ctx.state.with { t in t.lockStates[existing.other].map { StateTables.OwnerKey.lock($0.owner) } }
+            stateForClient = existing
         }
-        if ctx.state.inGrace != reclaim { throw reclaim ? NFSStatus.noGrace : NFSStatus.grace }
+        try sequenced(&ctx, ownerKey, seqid)
+        renewLease(ctx, for: stateForClient)
+        let lockClient = ctx.client ?? ctx.state.with { $0.client(of: stateForClient) } ?? 0
+        try ctx.server.checkGrace(client: lockClient, reclaim: reclaim)
         let handle = try ctx.currentHandle()
         try await requireRegular(ctx, handle)
         let id = try ctx.state.with { (t: inout StateTables) throws -> StateID in
@@ -34,9 +46,16 @@ extension Operations {
     static func lockt(_ ctx: inout CompoundContext, _ d: inout XDRDecoder, _ out: inout ByteBuffer) async throws {
         guard let type = LockType(rawValue: try d.u32()) else { throw NFSStatus.badxdr }
         let offset = try d.u64(), length = try d.u64()
-        _ = try d.u64()
+        let ownerClient = try d.u64()
         let ownerBytes = try d.opaque(max: NFSProtocol.maxOpaque)
-        guard let client = ctx.client else { throw NFSStatus.opNotInSession }
+        let client: UInt64
+        if ctx.minorVersion == 0 {
+            client = ownerClient
+            try ctx.state.with { (t: inout StateTables) throws(NFSStatus) in try t.renew(client, now: monotonicSeconds()) }
+        } else {
+            guard let session = ctx.client else { throw NFSStatus.opNotInSession }
+            client = session
+        }
         if ctx.state.inGrace { throw NFSStatus.grace }
         let handle = try ctx.currentHandle()
         try await requireRegular(ctx, handle)
@@ -49,10 +68,12 @@ extension Operations {
     /// LOCKU (RFC 8881 §18.12).
     static func locku(_ ctx: inout CompoundContext, _ d: inout XDRDecoder, _ out: inout ByteBuffer) async throws {
         guard LockType(rawValue: try d.u32()) != nil else { throw NFSStatus.badxdr }
-        _ = try d.u32()
+        let seqid = try d.u32()
         let id = try ctx.resolve(try StateID(decoding: &d))
         let offset = try d.u64(), length = try d.u64()
         let handle = try ctx.currentHandle()
+        try sequenced(&ctx, ctx.state.with { t in t.lockStates[id.other].map { StateTables.OwnerKey.lock($0.owner) } }, seqid)
+        renewLease(ctx, for: id)
         let unlocked = try ctx.state.with { (t: inout StateTables) throws(NFSStatus) in
             try t.unlock(id, file: handle, offset: offset, length: length)
         }

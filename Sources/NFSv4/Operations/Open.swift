@@ -5,15 +5,16 @@ import XDR
 
 extension Operations {
     static let resultLockTypePOSIX: UInt32 = 4
+    static let resultConfirm: UInt32 = 2
 
     /// OPEN (RFC 8881 §18.16). Delegations are never granted, so claims that present one are refused as
     /// a server without delegations must: CLAIM_DELEGATE_CUR/DELEG_CUR_FH name a stateid that cannot
     /// exist (BAD_STATEID), and the _PREV claims are NOTSUPP.
     static func open(_ ctx: inout CompoundContext, _ d: inout XDRDecoder, _ out: inout ByteBuffer) async throws {
-        _ = try d.u32()  // seqid: unused in NFSv4.1
+        let seqid = try d.u32()  // NFSv4.0 only; the session's slot sequences NFSv4.1
         let access = try d.u32() & 0xFF  // the upper bits are delegation wants
         let deny = try d.u32()
-        _ = try d.u64()  // the owner's clientid: the session's client is authoritative in NFSv4.1
+        let ownerClient = try d.u64()  // NFSv4.0 only; the session's client is authoritative in NFSv4.1
         let ownerBytes = try d.opaque(max: NFSProtocol.maxOpaque)
         var create: (mode: CreateMode, attrs: SetAttributes, bitmap: AttributeBitmap)?
         switch try d.u32() {
@@ -24,6 +25,7 @@ extension Operations {
             case 1: let (a, b) = try AttributeDecoder.settable(&d); create = (.guarded, a, b)
             case 2: create = (.exclusive(verifier: try verifier(&d)), SetAttributes(), AttributeBitmap())
             case 3:
+                guard ctx.minorVersion == 1 else { throw NFSStatus.inval }  // EXCLUSIVE4_1 is NFSv4.1's
                 let v = try verifier(&d)
                 let (a, b) = try AttributeDecoder.settable(&d)
                 create = (.exclusive(verifier: v), a, b)
@@ -43,10 +45,20 @@ extension Operations {
         case 6: _ = try StateID(decoding: &d); throw NFSStatus.badStateid
         default: throw NFSStatus.badxdr
         }
-        guard let client = ctx.client else { throw NFSStatus.opNotInSession }
+        let client: UInt64
+        var newOwner = false
+        if ctx.minorVersion == 0 {
+            client = ownerClient
+            try ctx.state.with { (t: inout StateTables) throws(NFSStatus) in try t.renew(client, now: monotonicSeconds()) }
+            newOwner = try sequenced(&ctx, .open(OpenOwner(client: client, owner: ownerBytes)), seqid)
+            if claim >= 4 { throw NFSStatus.badxdr }  // CLAIM_FH and later are NFSv4.1's
+        } else {
+            guard let session = ctx.client else { throw NFSStatus.opNotInSession }
+            client = session
+        }
         if create != nil || access & Share.write != 0 { try ctx.requireWrite() }
         let reclaiming = claim == 1
-        if ctx.state.inGrace != reclaiming { throw reclaiming ? NFSStatus.noGrace : NFSStatus.grace }
+        try ctx.server.checkGrace(client: client, reclaim: reclaiming)
         if create != nil && name == nil { throw NFSStatus.inval }
 
         var change = DirChange(before: 0, after: 0)
@@ -92,11 +104,16 @@ extension Operations {
         let stateID = try ctx.state.with { (t: inout StateTables) throws(NFSStatus) in
             try t.open(owner: owner, file: handle, access: access, deny: deny)
         }
+        // NFSv4.0: a new open-owner confirms its first open (RFC 7530 §16.16.5).
+        let needsConfirm = ctx.minorVersion == 0 && ctx.state.with { t -> Bool in
+            if newOwner { t.unconfirmedOwners.insert(owner) }
+            return t.unconfirmedOwners.contains(owner)
+        }
         ctx.current = handle
         ctx.currentStateID = stateID
         stateID.encode(into: &out)
         changeInfo(change, into: &out)
-        out.xdrU32(resultLockTypePOSIX)
+        out.xdrU32(resultLockTypePOSIX | (needsConfirm ? resultConfirm : 0))
         attrset.encode(into: &out)
         out.xdrU32(0)  // OPEN_DELEGATE_NONE
     }

@@ -8,7 +8,7 @@ enum Operations {
     static func dispatch(_ op: OpCode, _ ctx: inout CompoundContext, _ d: inout XDRDecoder, _ out: inout ByteBuffer) async throws {
         switch op {
         case .exchangeID: try exchangeID(&ctx, &d, &out)
-        case .createSession: try createSession(&ctx, &d, &out)
+        case .createSession: try await createSession(&ctx, &d, &out)
         case .destroySession: try destroySession(&ctx, &d, &out)
         case .destroyClientid: try destroyClientID(&ctx, &d, &out)
         case .bindConnToSession: try bindConnToSession(&ctx, &d, &out)
@@ -44,6 +44,11 @@ enum Operations {
         case .lock: try await lock(&ctx, &d, &out)
         case .lockt: try await lockt(&ctx, &d, &out)
         case .locku: try await locku(&ctx, &d, &out)
+        case .setclientid where ctx.minorVersion == 0: try setClientID(&ctx, &d, &out)
+        case .setclientidConfirm where ctx.minorVersion == 0: try await setClientIDConfirm(&ctx, &d, &out)
+        case .renew where ctx.minorVersion == 0: try renew(&ctx, &d, &out)
+        case .openConfirm where ctx.minorVersion == 0: try openConfirm(&ctx, &d, &out)
+        case .releaseLockowner where ctx.minorVersion == 0: try releaseLockOwner(&ctx, &d, &out)
         case .sequence: throw NFSStatus.sequencePos
         case .illegal: throw NFSStatus.opIllegal
         // NFSv4.0-only operations are not part of minor version 1 (RFC 8881 §18.x); the rest are optional

@@ -10,6 +10,7 @@ extension Operations {
         let count = min(Int(try d.u32()), NFSProtocol.maxIO)
         let handle = try ctx.currentHandle()
         try await requireRegular(ctx, handle)
+        renewLease(ctx, for: id)
         try ctx.state.with { (t: inout StateTables) throws(NFSStatus) in try t.checkIO(id, file: handle, write: false) }
         let (data, eof) = try await ctx.fs.read(handle.inode, offset: offset, count: count)
         out.xdrBool(eof)

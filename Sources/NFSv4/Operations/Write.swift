@@ -14,6 +14,7 @@ extension Operations {
         try ctx.requireWrite()
         let handle = try ctx.currentHandle()
         try await requireRegular(ctx, handle)
+        renewLease(ctx, for: id)
         try ctx.state.with { (t: inout StateTables) throws(NFSStatus) in try t.checkIO(id, file: handle, write: true) }
         let result = try await ctx.fs.write(handle.inode, offset: offset, data, stable: stability)
         out.xdrU32(UInt32(result.count))

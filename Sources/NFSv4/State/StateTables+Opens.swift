@@ -85,7 +85,7 @@ extension StateTables {
         } else {
             throw .badStateid
         }
-        guard open.file == file else { throw .badStateid }
+        guard open.file == file, !unconfirmedOwners.contains(open.owner) else { throw .badStateid }
         if write && open.access & Share.write == 0 { throw .openmode }
     }
 

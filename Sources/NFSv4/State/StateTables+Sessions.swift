@@ -135,7 +135,20 @@ extension StateTables {
         guard clients[id] != nil else { throw .staleClientid }
         if clients[id]!.reclaimComplete { throw .completeAlready }
         clients[id]!.reclaimComplete = true
+        reclaimable.remove(clients[id]!.owner)
+        if reclaimable.isEmpty { graceEnds = min(graceEnds, monotonicSeconds()) }
     }
 
     func sessionExists(_ id: SessionID) -> Bool { sessions[id] != nil }
+
+    /// NFS4ERR_GRACE for new state during grace; NO_GRACE / RECLAIM_BAD for reclaims that cannot be.
+    func checkGrace(client id: UInt64, reclaim: Bool, now: Double) throws(NFSStatus) {
+        let inGrace = inGrace(now)
+        guard reclaim else {
+            if inGrace { throw .grace }
+            return
+        }
+        guard inGrace, let client = clients[id], !client.reclaimComplete else { throw .noGrace }
+        guard restartedOwners.contains(client.owner) else { throw .reclaimBad }
+    }
 }

@@ -15,6 +15,8 @@ struct StateTables {
         var reclaimComplete = false
         /// The confirmed record of the same owner this one replaces once confirmed (the client rebooted).
         var replaces: UInt64?
+        /// NFSv4.0: the verifier SETCLIENTID_CONFIRM must present.
+        var confirmVerifier: [UInt8]?
         var sessions: Set<SessionID> = []
     }
 
@@ -71,6 +73,17 @@ struct StateTables {
     var lockStateByOwnerAndFile: [LockOwner: [FileHandle: StateOther]] = [:]
     var locks: [FileHandle: [LockRange]] = [:]
     var nextCounter: UInt64 = 1
+    /// NFSv4.0 owner sequencing: the last seqid of each open- and lock-owner and the reply it got.
+    var ownerSequences: [OwnerKey: OwnerSequence] = [:]
+    /// NFSv4.0 open-owners whose first OPEN still awaits OPEN_CONFIRM.
+    var unconfirmedOwners: Set<OpenOwner> = []
+    /// Owners of clients known before a restart: they, and only they, may reclaim during grace.
+    var restartedOwners: Set<[UInt8]> = []
+    /// Those of them that have not yet said RECLAIM_COMPLETE; grace ends early when none are left.
+    var reclaimable: Set<[UInt8]> = []
+
+    enum OwnerKey: Hashable { case open(OpenOwner), lock(LockOwner) }
+    struct OwnerSequence { var seqid: UInt32; var reply: [UInt8]? }
 
     init(epoch: UInt32, leaseSeconds: Double, graceSeconds: Double, now: Double) {
         self.epoch = epoch
@@ -85,11 +98,11 @@ struct StateTables {
 
     func inGrace(_ now: Double) -> Bool { now < graceEnds }
 
-    /// Drops clients whose lease ran out, with their sessions, opens and locks. Returns how many.
-    mutating func expireClients(now: Double) -> Int {
-        let expired = clients.values.filter { now - $0.lastRenewal > leaseSeconds }.map(\.id)
-        for id in expired { removeClient(id) }
-        return expired.count
+    /// Drops clients whose lease ran out, with their sessions, opens and locks. Returns their owners.
+    mutating func expireClients(now: Double) -> [[UInt8]] {
+        let expired = clients.values.filter { now - $0.lastRenewal > leaseSeconds }
+        for client in expired { removeClient(client.id) }
+        return expired.map(\.owner)
     }
 
     mutating func removeClient(_ id: UInt64) {
@@ -100,6 +113,10 @@ struct StateTables {
         for (other, lock) in lockStates where lock.owner.client == id { removeLockState(other, lock) }
         openByOwnerAndFile = openByOwnerAndFile.filter { $0.key.client != id }
         lockStateByOwnerAndFile = lockStateByOwnerAndFile.filter { $0.key.client != id }
+        ownerSequences = ownerSequences.filter { key, _ in
+            switch key { case .open(let o): o.client != id; case .lock(let l): l.client != id }
+        }
+        unconfirmedOwners = unconfirmedOwners.filter { $0.client != id }
     }
 
     mutating func removeOpen(_ other: StateOther, _ open: Open) {

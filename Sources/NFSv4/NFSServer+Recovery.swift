@@ -1,0 +1,35 @@
+/// Restart recovery (RFC 7530 §9.6, RFC 8881 §8.4.2): confirmed clients are recorded; after a restart the
+/// recorded ones may reclaim opens and locks during the grace period, which ends early once all of them
+/// have sent RECLAIM_COMPLETE; records of clients that do not come back are dropped when it ends.
+extension NFSServer {
+    /// Loads the client records; with none, there is nothing to reclaim and no grace period.
+    public func restoreClients() async {
+        let known = await clientRecords?.load() ?? []
+        state.with { t in
+            t.restartedOwners = known
+            t.reclaimable = known
+            if known.isEmpty { t.graceEnds = monotonicSeconds() }
+        }
+    }
+
+    func clientConfirmed(_ owner: [UInt8]) async { await clientRecords?.add(owner) }
+
+    func checkGrace(client: UInt64, reclaim: Bool) throws(NFSStatus) {
+        try state.with { (t: inout StateTables) throws(NFSStatus) in try t.checkGrace(client: client, reclaim: reclaim, now: monotonicSeconds()) }
+    }
+
+    /// Lease expiry and the end of grace, every quarter lease, until cancelled.
+    public func runMaintenance() async {
+        while !Task.isCancelled {
+            try? await Task.sleep(for: .seconds(max(0.25, state.leaseSeconds / 4)))
+            var gone = state.expireClients()
+            gone += state.with { t -> [[UInt8]] in
+                guard !t.inGrace(monotonicSeconds()), !t.reclaimable.isEmpty else { return [] }
+                let missing = t.reclaimable.filter { owner in !t.clients.values.contains { $0.owner == owner } }
+                t.reclaimable = []
+                return Array(missing)
+            }
+            if !gone.isEmpty { await clientRecords?.remove(gone) }
+        }
+    }
+}

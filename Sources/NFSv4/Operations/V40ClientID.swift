@@ -1,0 +1,73 @@
+import NIOCore
+import XDR
+
+extension Operations {
+    /// SETCLIENTID (RFC 7530 §16.33). The callback address is accepted and never used: Strata grants no
+    /// delegations, so it never calls back.
+    static func setClientID(_ ctx: inout CompoundContext, _ d: inout XDRDecoder, _ out: inout ByteBuffer) throws {
+        let verifier = try d.fixedOpaque(8)
+        let owner = try d.opaque(max: NFSProtocol.maxOpaque)
+        _ = try d.u32()                                  // callback program
+        _ = try d.opaque(max: 64); _ = try d.opaque(max: 128)  // callback netid and address
+        _ = try d.u32()                                  // callback ident
+        let (client, confirm) = ctx.state.with { $0.setClientID(owner: owner, verifier: verifier, now: monotonicSeconds()) }
+        out.xdrU64(client)
+        out.xdrFixedOpaque(confirm)
+    }
+
+    /// SETCLIENTID_CONFIRM (RFC 7530 §16.34).
+    static func setClientIDConfirm(_ ctx: inout CompoundContext, _ d: inout XDRDecoder, _ out: inout ByteBuffer) async throws {
+        let client = try d.u64()
+        let verifier = try d.fixedOpaque(8)
+        let owner = try ctx.state.with { (t: inout StateTables) throws(NFSStatus) in
+            try t.confirmClientID(client, verifier: verifier, now: monotonicSeconds())
+        }
+        await ctx.server.clientConfirmed(owner)
+    }
+
+    /// RENEW (RFC 7530 §16.29).
+    static func renew(_ ctx: inout CompoundContext, _ d: inout XDRDecoder, _ out: inout ByteBuffer) throws {
+        let client = try d.u64()
+        try ctx.state.with { (t: inout StateTables) throws(NFSStatus) in try t.renew(client, now: monotonicSeconds()) }
+    }
+
+    /// RELEASE_LOCKOWNER (RFC 7530 §16.37).
+    static func releaseLockOwner(_ ctx: inout CompoundContext, _ d: inout XDRDecoder, _ out: inout ByteBuffer) throws {
+        let owner = LockOwner(client: try d.u64(), owner: try d.opaque(max: NFSProtocol.maxOpaque))
+        try ctx.state.with { (t: inout StateTables) throws(NFSStatus) in
+            try t.renew(owner.client, now: monotonicSeconds())
+            try t.releaseLockOwner(owner)
+        }
+    }
+
+    /// OPEN_CONFIRM (RFC 7530 §16.18): an open-owner's first OPEN becomes usable.
+    static func openConfirm(_ ctx: inout CompoundContext, _ d: inout XDRDecoder, _ out: inout ByteBuffer) throws {
+        let id = try StateID(decoding: &d)
+        let seqid = try d.u32()
+        _ = try ctx.currentHandle()
+        try sequenced(&ctx, ctx.state.with { t in t.opens[id.other].map { StateTables.OwnerKey.open($0.owner) } }, seqid)
+        let confirmed = try ctx.state.with { (t: inout StateTables) throws(NFSStatus) in try t.confirmOpen(id) }
+        ctx.currentStateID = confirmed
+        confirmed.encode(into: &out)
+    }
+
+    /// NFSv4.0 owner sequencing for the running operation (nothing in NFSv4.1, where the session's slot
+    /// does this). Returns true when the owner is new. An unknown owner stateid is BAD_STATEID.
+    @discardableResult
+    static func sequenced(_ ctx: inout CompoundContext, _ key: StateTables.OwnerKey?, _ seqid: UInt32) throws -> Bool {
+        guard ctx.minorVersion == 0 else { return false }
+        guard let key else { throw NFSStatus.badStateid }
+        let isNew = ctx.state.with { $0.ownerSequences[key] == nil }
+        switch try ctx.state.with({ (t: inout StateTables) throws(NFSStatus) in try t.checkOwnerSeqid(key, seqid) }) {
+        case .run: ctx.sequencedOwner = (key, seqid)
+        case .replay(let reply): throw OwnerReplay(reply: reply)
+        }
+        return isNew
+    }
+
+    /// NFSv4.0: any operation with a client's stateid renews its lease.
+    static func renewLease(_ ctx: CompoundContext, for id: StateID) {
+        guard ctx.minorVersion == 0 else { return }
+        ctx.state.with { t in if let client = t.client(of: id) { try? t.renew(client, now: monotonicSeconds()) } }
+    }
+}

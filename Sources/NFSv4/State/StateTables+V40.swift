@@ -1,0 +1,96 @@
+import NIOCore
+
+/// NFSv4.0 client ids (SETCLIENTID, SETCLIENTID_CONFIRM, RENEW) and owner seqids (RFC 7530 §9.1.7,
+/// §16.33, §16.34): a request with the next seqid runs; the last one again gets the reply it got; any
+/// other is NFS4ERR_BAD_SEQID.
+extension StateTables {
+    /// SETCLIENTID: a new unconfirmed record (or a new confirm verifier for a confirmed one with the same
+    /// verifier, as a callback update is).
+    mutating func setClientID(owner: [UInt8], verifier: [UInt8], now: Double) -> (client: UInt64, confirm: [UInt8]) {
+        let confirm = (0..<8).map { _ in UInt8.random(in: 0...255) }
+        if let id = clientsByOwner[owner], var client = clients[id] {
+            if client.confirmed && client.verifier == verifier {
+                client.confirmVerifier = confirm
+                client.lastRenewal = now
+                clients[id] = client
+                return (id, confirm)
+            }
+            if !client.confirmed { removeClient(id) }
+            let fresh = newClient40(owner: owner, verifier: verifier, now: now, replaces: client.confirmed ? id : nil, confirm: confirm)
+            return (fresh, confirm)
+        }
+        return (newClient40(owner: owner, verifier: verifier, now: now, replaces: nil, confirm: confirm), confirm)
+    }
+
+    private mutating func newClient40(owner: [UInt8], verifier: [UInt8], now: Double, replaces: UInt64?, confirm: [UInt8]) -> UInt64 {
+        let id = UInt64(epoch) << 32 | (nextCounter & 0xFFFF_FFFF)
+        nextCounter += 1
+        var client = Client(id: id, owner: owner, verifier: verifier, lastRenewal: now, replaces: replaces)
+        client.confirmVerifier = confirm
+        clients[id] = client
+        clientsByOwner[owner] = id
+        return id
+    }
+
+    /// SETCLIENTID_CONFIRM: returns the confirmed client's owner.
+    mutating func confirmClientID(_ id: UInt64, verifier: [UInt8], now: Double) throws(NFSStatus) -> [UInt8] {
+        guard var client = clients[id], client.confirmVerifier == verifier else { throw .staleClientid }
+        client.confirmed = true
+        client.lastRenewal = now
+        let replaced = client.replaces
+        client.replaces = nil
+        clients[id] = client
+        if let replaced { removeClient(replaced); clientsByOwner[client.owner] = id }
+        return client.owner
+    }
+
+    /// A confirmed client, its lease renewed (RENEW, and every NFSv4.0 operation naming it).
+    mutating func renew(_ id: UInt64, now: Double) throws(NFSStatus) {
+        guard clients[id]?.confirmed == true else {
+            throw UInt32(truncatingIfNeeded: id >> 32) == epoch ? .expired : .staleClientid
+        }
+        clients[id]!.lastRenewal = now
+    }
+
+    enum SequenceCheck { case run, replay([UInt8]) }
+
+    /// Checks an owner's seqid. A new owner accepts any first seqid.
+    func checkOwnerSeqid(_ key: OwnerKey, _ seqid: UInt32) throws(NFSStatus) -> SequenceCheck {
+        guard let last = ownerSequences[key] else { return .run }
+        if seqid == last.seqid &+ 1 { return .run }
+        if seqid == last.seqid, let reply = last.reply { return .replay(reply) }
+        throw .badSeqid
+    }
+
+    /// Records an owner's request and its reply (status and result). Errors that say the request was
+    /// never understood do not move the seqid (RFC 7530 §9.1.7).
+    mutating func recordOwnerReply(_ key: OwnerKey, _ seqid: UInt32, status: NFSStatus, reply: [UInt8]) {
+        let keepsSeqid: Set<NFSStatus> = [.staleClientid, .staleStateid, .badStateid, .badSeqid, .badxdr, .resource, .nofilehandle]
+        guard !keepsSeqid.contains(status) else { return }
+        ownerSequences[key] = OwnerSequence(seqid: seqid, reply: reply)
+    }
+
+    /// RELEASE_LOCKOWNER: forgets a lock-owner that holds no locks.
+    mutating func releaseLockOwner(_ owner: LockOwner) throws(NFSStatus) {
+        for (file, other) in lockStateByOwnerAndFile[owner] ?? [:] {
+            if locks[file]?.contains(where: { $0.owner == owner }) == true { throw .locksHeld }
+            if let state = lockStates[other] { removeLockState(other, state) }
+        }
+        ownerSequences[.lock(owner)] = nil
+    }
+
+    /// OPEN_CONFIRM: the open-owner's first open becomes usable.
+    mutating func confirmOpen(_ id: StateID) throws(NFSStatus) -> StateID {
+        var open = try openState(id)
+        guard unconfirmedOwners.contains(open.owner) else { throw .badStateid }
+        unconfirmedOwners.remove(open.owner)
+        open.stateID.seqid &+= 1
+        opens[id.other] = open
+        return open.stateID
+    }
+
+    /// Which client a stateid belongs to (for implicit lease renewal in NFSv4.0).
+    func client(of id: StateID) -> UInt64? {
+        opens[id.other]?.owner.client ?? lockStates[id.other]?.owner.client
+    }
+}

@@ -1,0 +1,107 @@
+@testable import NFSv4
+import NIOCore
+import ONCRPC
+import Testing
+import XDR
+
+/// NFSv4.0 (RFC 7530): client ids, open-owner and lock-owner seqids with replay, OPEN_CONFIRM, RENEW,
+/// RELEASE_LOCKOWNER, and locks shared with NFSv4.1 clients.
+@Suite struct V40Tests {
+    /// SETCLIENTID + SETCLIENTID_CONFIRM; returns the client id.
+    func establish(_ c: NFSTestClient, owner: String) async throws -> UInt64 {
+        var r = try await c.rawCompound([.raw(35) { b in
+            b.xdrFixedOpaque([9, 9, 9, 9, 9, 9, 9, 9]); b.xdrString(owner)
+            b.xdrU32(0x4000_0000); b.xdrString("tcp"); b.xdrString("192.168.77.4.3.4"); b.xdrU32(1)
+        }], minor: 0)
+        try r.expectOK(35)
+        let client = try r.d.u64()
+        let confirm = try r.d.fixedOpaque(8)
+        r = try await c.rawCompound([.raw(36) { $0.xdrU64(client); $0.xdrFixedOpaque(confirm) }], minor: 0)
+        try r.expectOK(36)
+        return client
+    }
+
+    static func open40(_ name: String, client: UInt64, owner: String, seqid: UInt32, access: UInt32 = 3, deny: UInt32 = 0) -> Op {
+        .raw(18) { b in
+            b.xdrU32(seqid); b.xdrU32(access); b.xdrU32(deny); b.xdrU64(client); b.xdrString(owner)
+            b.xdrU32(1); b.xdrU32(0); AttributeBitmap().encode(into: &b); b.xdrU32(0)  // CREATE UNCHECKED
+            b.xdrU32(0); b.xdrString(name)
+        }
+    }
+
+    @Test func aConfirmedClientOpensConfirmsAndReplaysBySeqid() async throws {
+        let server = try await TestServer.start()
+        let c = NFSTestClient(try await server.connection())
+        let client = try await establish(c, owner: "linux-4.0-a")
+        var r = try await c.rawCompound([.putrootfh, Self.open40("f40", client: client, owner: "oo", seqid: 5), .getfh], minor: 0)
+        try r.expectOK(24); try r.expectOK(18)
+        let opened = try r.stateID()
+        _ = try r.d.bool(); _ = try r.d.u64(); _ = try r.d.u64()
+        #expect(try r.d.u32() & 2 != 0, "a new open-owner must confirm")
+        _ = try AttributeBitmap(decoding: &r.d); _ = try r.d.u32()
+        try r.expectOK(10)
+        let fh = try r.d.opaque(max: 128)
+        // Unconfirmed opens cannot be used.
+        r = try await c.rawCompound([.putfh(fh), .write(opened, "x")], minor: 0)
+        try r.expectOK(22)
+        #expect(try r.next() == (38, NFSStatus.badStateid.rawValue))
+        r = try await c.rawCompound([.putfh(fh), .raw(20) { opened.encode(into: &$0); $0.xdrU32(6) }], minor: 0)
+        try r.expectOK(22); try r.expectOK(20)
+        let confirmed = try r.stateID()
+        #expect(confirmed.seqid == opened.seqid + 1)
+        // The same OPEN_CONFIRM again is a replay: the same answer, not a second confirmation.
+        r = try await c.rawCompound([.putfh(fh), .raw(20) { opened.encode(into: &$0); $0.xdrU32(6) }], minor: 0)
+        try r.expectOK(22); try r.expectOK(20)
+        #expect(try r.stateID() == confirmed)
+        // A seqid from the future is BAD_SEQID; the next one works.
+        r = try await c.rawCompound([.putfh(fh), .raw(4) { $0.xdrU32(9); confirmed.encode(into: &$0) }], minor: 0)
+        try r.expectOK(22)
+        #expect(try r.next() == (4, NFSStatus.badSeqid.rawValue))
+        r = try await c.rawCompound([.putfh(fh), .write(confirmed, "data"), .raw(4) { $0.xdrU32(7); confirmed.encode(into: &$0) }], minor: 0)
+        try r.expectOK(22); try r.expectOK(38); _ = try r.d.u32(); _ = try r.d.u32(); _ = try r.d.u64(); try r.expectOK(4)
+        r = try await c.rawCompound([.raw(30) { $0.xdrU64(client) }], minor: 0)
+        try r.expectOK(30)
+        r = try await c.rawCompound([.raw(30) { $0.xdrU64(0xDEAD_0000_0001) }], minor: 0)
+        #expect(try r.next() == (30, NFSStatus.staleClientid.rawValue))
+        // NFSv4.1's operations do not exist in NFSv4.0.
+        r = try await c.rawCompound([.raw(53) { _ in }], minor: 0)
+        #expect(try r.next() == (OpCode.illegal.rawValue, NFSStatus.opIllegal.rawValue))
+        await server.stop()
+    }
+
+    @Test func locksOfAnNFSv40ClientBlockAnNFSv41Client() async throws {
+        let server = try await TestServer.start()
+        let c40 = NFSTestClient(try await server.connection())
+        let client = try await establish(c40, owner: "linux-4.0-b")
+        var r = try await c40.rawCompound([.putrootfh, Self.open40("shared", client: client, owner: "oo", seqid: 1), .getfh], minor: 0)
+        try r.expectOK(24); try r.expectOK(18)
+        let opened = try r.stateID(); try r.skipOpenRest(); try r.expectOK(10)
+        let fh = try r.d.opaque(max: 128)
+        r = try await c40.rawCompound([.putfh(fh), .raw(20) { opened.encode(into: &$0); $0.xdrU32(2) }], minor: 0)
+        try r.expectOK(22); try r.expectOK(20)
+        let open = try r.stateID()
+        // LOCK for a new lock-owner: sequenced by the open-owner (seqid 3), lock-owner starting at 0.
+        r = try await c40.rawCompound([.putfh(fh), .raw(12) { b in
+            b.xdrU32(2); b.xdrBool(false); b.xdrU64(0); b.xdrU64(.max)
+            b.xdrBool(true); b.xdrU32(3); open.encode(into: &b); b.xdrU32(0); b.xdrU64(client); b.xdrString("lo")
+        }], minor: 0)
+        try r.expectOK(22); try r.expectOK(12)
+        let lock = try r.stateID()
+        let c41 = try await server.client()
+        let (open41, _) = try await c41.openFile("shared", owner: "other")
+        r = try await c41.call([.putfh(fh), .lock(write: false, offset: 10, length: 1, open: open41, owner: "l41")])
+        try r.expectOK(22)
+        #expect(try r.next() == (12, NFSStatus.denied.rawValue))
+        #expect(try r.d.u64() == 0 && (try r.d.u64()) == .max && (try r.d.u32()) == 2 && (try r.d.u64()) == client)
+        // RELEASE_LOCKOWNER refuses while locks are held; LOCKU (lock-owner seqid 1) frees them.
+        r = try await c40.rawCompound([.raw(39) { $0.xdrU64(client); $0.xdrString("lo") }], minor: 0)
+        #expect(try r.next() == (39, NFSStatus.locksHeld.rawValue))
+        r = try await c40.rawCompound([.putfh(fh), .raw(14) { b in b.xdrU32(2); b.xdrU32(1); lock.encode(into: &b); b.xdrU64(0); b.xdrU64(.max) }], minor: 0)
+        try r.expectOK(22); try r.expectOK(14)
+        r = try await c41.call([.putfh(fh), .lock(write: true, offset: 10, length: 1, open: open41, owner: "l41")])
+        try r.expectOK(22); try r.expectOK(12)
+        r = try await c40.rawCompound([.raw(39) { $0.xdrU64(client); $0.xdrString("lo") }], minor: 0)
+        try r.expectOK(39)
+        await server.stop()
+    }
+}
