@@ -5,6 +5,7 @@ extension NFSServer {
     /// Loads the client records; with none, there is nothing to reclaim and no grace period.
     public func restoreClients() async {
         let known = await clientRecords?.load() ?? []
+        if !known.isEmpty { logger.info("clients that may reclaim: \(known.map { String(decoding: $0, as: UTF8.self) })") }
         state.with { t in
             t.restartedOwners = known
             t.reclaimable = known
@@ -12,10 +13,21 @@ extension NFSServer {
         }
     }
 
-    func clientConfirmed(_ owner: [UInt8]) async { await clientRecords?.add(owner) }
+    func clientConfirmed(_ owner: [UInt8]) async {
+        logger.debug("client confirmed: \(String(decoding: owner, as: UTF8.self))")
+        await clientRecords?.add(owner)
+    }
 
     func checkGrace(client: UInt64, reclaim: Bool) throws(NFSStatus) {
-        try state.with { (t: inout StateTables) throws(NFSStatus) in try t.checkGrace(client: client, reclaim: reclaim, now: monotonicSeconds()) }
+        do {
+            try state.with { (t: inout StateTables) throws(NFSStatus) in try t.checkGrace(client: client, reclaim: reclaim, now: monotonicSeconds()) }
+        } catch {
+            if reclaim {
+                let owner = state.with { $0.clients[client].map { String(decoding: $0.owner, as: UTF8.self) } } ?? "unknown client"
+                logger.info("refused a reclaim by \(owner): \(error)")
+            }
+            throw error
+        }
     }
 
     /// Lease expiry and the end of grace, every quarter lease, until cancelled.
@@ -29,7 +41,10 @@ extension NFSServer {
                 t.reclaimable = []
                 return Array(missing)
             }
-            if !gone.isEmpty { await clientRecords?.remove(gone) }
+            if !gone.isEmpty {
+                logger.info("forgetting clients: \(gone.map { String(decoding: $0, as: UTF8.self) })")
+                await clientRecords?.remove(gone)
+            }
         }
     }
 }

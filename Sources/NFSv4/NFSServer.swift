@@ -1,4 +1,5 @@
 import FileSystem
+import Foundation
 import MetadataStore
 import Logging
 import NIOCore
@@ -26,6 +27,8 @@ public final class NFSServer: RPCProgram {
     /// Access point root directories already resolved (or created).
     let accessPointRoots = Mutex<[String: InodeID]>([:])
     let logger = Logger(label: "strata.nfs")
+    /// STRATA_NFS_TRACE=1 logs every operation and its status (for diagnosing a client's behaviour).
+    let trace = ProcessInfo.processInfo.environment["STRATA_NFS_TRACE"] == "1"
 
     /// `epoch` must change on every restart (the store's open count does): it makes stateids and client ids
     /// of an earlier boot recognisably stale.

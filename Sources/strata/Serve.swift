@@ -38,7 +38,9 @@ struct Serve: AsyncParsableCommand {
             guard let text = try? String(contentsOfFile: path, encoding: .utf8) else { throw ValidationError("cannot read config \(path)") }
             return try NetworkConfig.parse(toml: text)
         } ?? .default
-        let grace = graceSeconds ?? Double(leaseSeconds)
+        // Clients notice a restart at their next lease renewal, so a grace period shorter than the lease
+        // would end before some of them could reclaim anything.
+        let grace = max(graceSeconds ?? Double(leaseSeconds), Double(leaseSeconds))
         say("strata serve")
         say("  data-dir: \(dataDir)  (metadata: \(dataDir)/metadata, blocks: \(dataDir)/blocks)")
         say("  nfs-listen: \(host):\(port)  lease: \(leaseSeconds) s  grace: up to \(grace) s")

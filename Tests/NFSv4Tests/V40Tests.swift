@@ -69,6 +69,40 @@ import XDR
         await server.stop()
     }
 
+    @Test func confirmedClientsOfBothVersionsAreRecordedForRestartRecovery() async throws {
+        let server = try await TestServer.start()
+        let c40 = NFSTestClient(try await server.connection())
+        _ = try await establish(c40, owner: "linux-4.0-recorded")
+        let c41 = NFSTestClient(try await server.connection())
+        try await c41.establish(owner: "linux-4.1-recorded")
+        let recorded = await StoreClientRecords(store: server.engine.store, scope: "test").load()
+        #expect(recorded == [Array("linux-4.0-recorded".utf8), Array("linux-4.1-recorded".utf8)])
+        await server.stop()
+    }
+
+    @Test func aReclaimedOpenNeedsNoConfirmationAndItsLockIsReclaimed() async throws {
+        let server = try await TestServer.start(grace: 30)
+        let made = try await server.fs.create(server.fs.root, try .init("kept"), .regular, .init(), mode: .guarded, as: .root)
+        let fh = server.handle(made.attributes.id)
+        let c = NFSTestClient(try await server.connection())
+        let client = try await establish(c, owner: "rebooted-server-client")
+        server.nfs.state.with { $0.restartedOwners = [Array("rebooted-server-client".utf8)]; $0.reclaimable = $0.restartedOwners }
+        var r = try await c.rawCompound([.putfh(fh), .raw(18) { b in
+            b.xdrU32(1); b.xdrU32(3); b.xdrU32(0); b.xdrU64(client); b.xdrString("oo")
+            b.xdrU32(0); b.xdrU32(1); b.xdrU32(0)  // NOCREATE, CLAIM_PREVIOUS, no delegation
+        }], minor: 0)
+        try r.expectOK(22); try r.expectOK(18)
+        let open = try r.stateID()
+        _ = try r.d.bool(); _ = try r.d.u64(); _ = try r.d.u64()
+        #expect(try r.d.u32() & 2 == 0, "a reclaimed open must not ask for OPEN_CONFIRM")
+        r = try await c.rawCompound([.putfh(fh), .raw(12) { b in
+            b.xdrU32(2); b.xdrBool(true); b.xdrU64(0); b.xdrU64(.max)  // a write lock, reclaimed
+            b.xdrBool(true); b.xdrU32(2); open.encode(into: &b); b.xdrU32(0); b.xdrU64(client); b.xdrString("lo")
+        }, .write(open, "still mine")], minor: 0)
+        try r.expectOK(22); try r.expectOK(12); _ = try r.stateID(); try r.expectOK(38)
+        await server.stop()
+    }
+
     @Test func locksOfAnNFSv40ClientBlockAnNFSv41Client() async throws {
         let server = try await TestServer.start()
         let c40 = NFSTestClient(try await server.connection())

@@ -80,6 +80,7 @@ enum CompoundProcessor {
                 result = await execute(op, &context, &d, &reply, bodyStart: statusAt + 4, statusAt: statusAt)
             }
             reply.setInteger(result.rawValue, at: statusAt, endianness: .big)
+            if server.trace { server.logger.info("v4.\(minor) \(op) -> \(result)") }
             _ = opStart
             done += 1
             status = result

@@ -38,6 +38,7 @@ extension Operations {
         let id = try ctx.state.with { (t: inout StateTables) throws -> StateID in
             try t.lock(requester, file: handle, type: type, offset: offset, length: length)
         }
+        if reclaim { ctx.server.logger.info("reclaimed a lock on inode \(handle.inode) [\(offset), +\(length))") }
         ctx.currentStateID = id
         id.encode(into: &out)
     }

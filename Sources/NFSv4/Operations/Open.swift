@@ -104,11 +104,13 @@ extension Operations {
         let stateID = try ctx.state.with { (t: inout StateTables) throws(NFSStatus) in
             try t.open(owner: owner, file: handle, access: access, deny: deny)
         }
-        // NFSv4.0: a new open-owner confirms its first open (RFC 7530 §16.16.5).
+        // NFSv4.0: a new open-owner confirms its first open (RFC 7530 §16.16.5) — except a reclaim, which
+        // proves the owner existed before the restart (clients do not confirm reclaimed opens).
         let needsConfirm = ctx.minorVersion == 0 && ctx.state.with { t -> Bool in
-            if newOwner { t.unconfirmedOwners.insert(owner) }
+            if reclaiming { t.unconfirmedOwners.remove(owner) } else if newOwner { t.unconfirmedOwners.insert(owner) }
             return t.unconfirmedOwners.contains(owner)
         }
+        if reclaiming { ctx.server.logger.info("reclaimed an open of inode \(file.id) (NFSv4.\(ctx.minorVersion))") }
         ctx.current = handle
         ctx.currentStateID = stateID
         stateID.encode(into: &out)

@@ -5,7 +5,11 @@ extension Operations {
     /// PUTFH: the handle must be one of ours (BADHANDLE) and name a live file of this file system (STALE).
     static func putfh(_ ctx: inout CompoundContext, _ d: inout XDRDecoder, _ out: inout ByteBuffer) async throws {
         let raw = try d.opaque(max: NFSProtocol.maxFileHandle)
-        let handle = try ctx.server.codec.decode(raw)
+        let handle: FileHandle
+        do { handle = try ctx.server.codec.decode(raw) } catch {
+            if ctx.server.trace { ctx.server.logger.info("PUTFH of a handle not ours: \(raw.map { String($0, radix: 16) })") }
+            throw error
+        }
         _ = try await ctx.attributes(of: handle)
         ctx.current = handle
         ctx.currentStateID = nil

@@ -42,10 +42,13 @@ extension StateTables {
         return (newClient(owner: owner, verifier: verifier, now: now, replaces: nil), 1, false)
     }
 
-    private mutating func newClient(owner: [UInt8], verifier: [UInt8], now: Double, replaces: UInt64?) -> UInt64 {
+    /// A new client record; its id carries the boot epoch, so ids of an earlier boot are recognisably stale.
+    mutating func newClient(owner: [UInt8], verifier: [UInt8], now: Double, replaces: UInt64?, confirm: [UInt8]? = nil) -> UInt64 {
         let id = UInt64(epoch) << 32 | (nextCounter & 0xFFFF_FFFF)
         nextCounter += 1
-        clients[id] = Client(id: id, owner: owner, verifier: verifier, lastRenewal: now, replaces: replaces)
+        var client = Client(id: id, owner: owner, verifier: verifier, lastRenewal: now, replaces: replaces)
+        client.confirmVerifier = confirm
+        clients[id] = client
         clientsByOwner[owner] = id
         return id
     }
@@ -76,16 +79,24 @@ extension StateTables {
                                       slots: Array(repeating: Slot(), count: Int(agreed.maxRequests)))
         // No callback channel and no persistent reply cache: every flag is cleared (RFC 8881 §18.36.3).
         let result = CreateSessionResult(sessionID: sessionID, sequence: sequence, flags: 0, fore: agreed, back: backAgreed)
-        client.confirmed = true
         client.sessions.insert(sessionID)
         client.createSessionSequence &+= 1
         client.lastCreateSession = result
+        clients[id] = client
+        confirm(id, now: now)
+        return result
+    }
+
+    /// Confirms a client record; the record it replaces (the same client before it rebooted) goes, with
+    /// all its state.
+    mutating func confirm(_ id: UInt64, now: Double) {
+        guard var client = clients[id] else { return }
+        client.confirmed = true
         client.lastRenewal = now
         let replaced = client.replaces
         client.replaces = nil
         clients[id] = client
         if let replaced { removeClient(replaced); clientsByOwner[client.owner] = id }
-        return result
     }
 
     mutating func sequence(session id: SessionID, sequence: UInt32, slot: UInt32, now: Double) -> SequenceOutcome {

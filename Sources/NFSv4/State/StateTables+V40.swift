@@ -16,31 +16,16 @@ extension StateTables {
                 return (id, confirm)
             }
             if !client.confirmed { removeClient(id) }
-            let fresh = newClient40(owner: owner, verifier: verifier, now: now, replaces: client.confirmed ? id : nil, confirm: confirm)
+            let fresh = newClient(owner: owner, verifier: verifier, now: now, replaces: client.confirmed ? id : nil, confirm: confirm)
             return (fresh, confirm)
         }
-        return (newClient40(owner: owner, verifier: verifier, now: now, replaces: nil, confirm: confirm), confirm)
-    }
-
-    private mutating func newClient40(owner: [UInt8], verifier: [UInt8], now: Double, replaces: UInt64?, confirm: [UInt8]) -> UInt64 {
-        let id = UInt64(epoch) << 32 | (nextCounter & 0xFFFF_FFFF)
-        nextCounter += 1
-        var client = Client(id: id, owner: owner, verifier: verifier, lastRenewal: now, replaces: replaces)
-        client.confirmVerifier = confirm
-        clients[id] = client
-        clientsByOwner[owner] = id
-        return id
+        return (newClient(owner: owner, verifier: verifier, now: now, replaces: nil, confirm: confirm), confirm)
     }
 
     /// SETCLIENTID_CONFIRM: returns the confirmed client's owner.
     mutating func confirmClientID(_ id: UInt64, verifier: [UInt8], now: Double) throws(NFSStatus) -> [UInt8] {
-        guard var client = clients[id], client.confirmVerifier == verifier else { throw .staleClientid }
-        client.confirmed = true
-        client.lastRenewal = now
-        let replaced = client.replaces
-        client.replaces = nil
-        clients[id] = client
-        if let replaced { removeClient(replaced); clientsByOwner[client.owner] = id }
+        guard let client = clients[id], client.confirmVerifier == verifier else { throw .staleClientid }
+        confirm(id, now: now)
         return client.owner
     }
 
