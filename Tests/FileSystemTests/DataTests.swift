@@ -71,6 +71,24 @@ import Testing
         let l = try await v.fs.create(v.root, Name("l"), .symlink(target: [0x61]), SetAttributes(), mode: .guarded, as: .root)
         await #expect(throws: FSError.invalid) { try await v.fs.read(l.attributes.id, offset: 0, count: 1) }
         await #expect(throws: FSError.stale) { try await v.fs.read(999_999, offset: 0, count: 1) }
+        // Writes of whole chunks take a path that reads nothing first; it checks the same.
+        let wholeChunk = ByteBuffer(repeating: 1, count: v.fs.chunkSize)
+        await #expect(throws: FSError.isDirectory) { try await v.fs.write(d.id, offset: 0, wholeChunk, stable: .fileSync) }
+        await #expect(throws: FSError.invalid) { try await v.fs.write(l.attributes.id, offset: 0, wholeChunk, stable: .fileSync) }
+    }
+
+    @Test func wholeChunkOverwritesReplaceBlocksAndLeaveNoneBehind() async throws {
+        let v = try await TestVolume.make(chunkSize: 16 * 1024)
+        let f = try await v.file("aligned", contents: pattern(0, 50_000))
+        for round in 1...5 {
+            _ = try await v.fs.write(f.id, offset: 16 * 1024, ByteBuffer(bytes: pattern(round, 32 * 1024)), stable: .fileSync)
+        }
+        var expected = pattern(0, 50_000)
+        expected.replaceSubrange(16_384..<49_152, with: pattern(5, 32 * 1024))
+        #expect(try await v.contents(f.id) == expected)
+        try await v.engine.collectGarbage()
+        #expect(try await v.engine.blocks.list().count == 4)  // 50,000 bytes in 16 KiB chunks
+        #expect(try await v.problems() == [])
     }
 
     @Test func overwrittenAndDeletedDataLeavesNoBlocksBehind() async throws {
