@@ -132,6 +132,7 @@ extension ControlPlane {
         }
         try await engine.deleteFileSystem(fs.storageID)
         fileSystems[id] = nil
+        policies[id] = nil
         try await forget(kind: ResourceKind.fileSystem, id: id)
     }
 

@@ -28,11 +28,13 @@ extension ControlPlane {
         let id = input["FileSystemId"]!.string!
         var fs = try availableFileSystem(id)
         let text = input["Policy"]!.string!
-        do { _ = try PolicyDocument.parse(text, resourcePolicy: true) } catch {
+        let parsed: PolicyDocument
+        do { parsed = try PolicyDocument.parse(text, resourcePolicy: true) } catch {
             throw APIError("InvalidPolicyException", "The file system policy is invalid: \(error.message)")
         }
         fs.policy = text
         fileSystems[id] = fs
+        policies[id] = parsed
         try await persist(fs)
         return ["FileSystemId": .string(id), "Policy": .string(text)]
     }
@@ -50,14 +52,13 @@ extension ControlPlane {
         var fs = try availableFileSystem(id)
         fs.policy = nil
         fileSystems[id] = fs
+        policies[id] = nil
         try await persist(fs)
         return .null
     }
 
-    /// The parsed file system policy, for the NFS data path.
-    public func fileSystemPolicy(_ id: String) -> PolicyDocument? {
-        fileSystems[id]?.policy.flatMap { try? PolicyDocument.parse($0, resourcePolicy: true) }
-    }
+    /// The file system policy, for the NFS data path.
+    public func fileSystemPolicy(_ id: String) -> PolicyDocument? { policies[id] }
 
     public func putBackupPolicy(_ input: JSON) async throws -> JSON {
         let id = input["FileSystemId"]!.string!

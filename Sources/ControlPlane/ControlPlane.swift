@@ -1,5 +1,6 @@
 import FileSystem
 import Foundation
+import IAM
 import JSONValue
 import MetadataStore
 
@@ -14,6 +15,8 @@ public actor ControlPlane {
     var fileSystems: [String: FileSystemState] = [:]
     var mountTargets: [String: MountTargetState] = [:]
     var accessPoints: [String: AccessPointState] = [:]
+    /// File system policies, parsed once when put (the NFS data path asks on every compound).
+    var policies: [String: PolicyDocument] = [:]
     var resourceIDType = "LONG_ID"
     /// How long a new resource reports "creating" (a deleted one "deleting") before it settles.
     let settleDelay: Duration
@@ -33,6 +36,9 @@ public actor ControlPlane {
         for (_, body) in try await store.read({ try $0.resources(kind: ResourceKind.fileSystem) }) {
             let fs = try decoder.decode(FileSystemState.self, from: Data(body))
             fileSystems[fs.id] = fs
+        }
+        for fs in fileSystems.values {
+            if let text = fs.policy { policies[fs.id] = try? PolicyDocument.parse(text, resourcePolicy: true) }
         }
         for (_, body) in try await store.read({ try $0.resources(kind: ResourceKind.mountTarget) }) {
             let mt = try decoder.decode(MountTargetState.self, from: Data(body))

@@ -27,8 +27,8 @@ struct ControlPlaneExport: NFSExportPolicy {
     }
 
     func clientAccess(fileSystem: Int64, accessPointARN: String?) async -> ClientAccess {
-        guard let fs = await control.fileSystem(storageID: fileSystem), let text = fs.policy,
-              let policy = try? PolicyDocument.parse(text, resourcePolicy: true) else { return .full }
+        guard let fs = await control.fileSystem(storageID: fileSystem),
+              let policy = await control.fileSystemPolicy(fs.id) else { return .full }
         let arn = await control.fileSystemARN(fs.id)
         var values: [String: [String]] = ["aws:SecureTransport": ["false"]]
         if let accessPointARN { values["elasticfilesystem:AccessPointArn"] = [accessPointARN] }
