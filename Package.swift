@@ -70,9 +70,11 @@ let package = Package(
             .product(name: "NIOCore", package: "swift-nio"),
             .product(name: "Logging", package: "swift-log"),
         ]),
-        // A child process the crash-consistency tests SIGKILL mid-write.
+        // A child process the crash-consistency tests SIGKILL mid-write, and the content it writes.
+        .target(name: "CrashWorkloadContent", dependencies: [.product(name: "NIOCore", package: "swift-nio")],
+                path: "Tests/CrashWorkloadContent"),
         .executableTarget(name: "strata-crash-workload", dependencies: [
-            "FileSystem", "MetadataStore", "BlockStore",
+            "FileSystem", "MetadataStore", "BlockStore", "CrashWorkloadContent",
             .product(name: "NIOCore", package: "swift-nio"),
         ], path: "Tests/CrashWorkload"),
         .testTarget(name: "BlockStoreTests", dependencies: ["BlockStore"]),
@@ -90,7 +92,7 @@ let package = Package(
         ]),
         .testTarget(name: "MetadataStoreTests", dependencies: ["MetadataStore"]),
         .testTarget(name: "FileSystemTests", dependencies: [
-            "FileSystem", "MetadataStore", "BlockStore",
+            "FileSystem", "MetadataStore", "BlockStore", "CrashWorkloadContent",
             .product(name: "NIOCore", package: "swift-nio"),
         ]),
     ],

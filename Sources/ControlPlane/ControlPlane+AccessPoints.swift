@@ -68,8 +68,6 @@ extension ControlPlane {
         return .null
     }
 
-    public func accessPoint(_ id: String) -> AccessPointState? { accessPoints[id] }
-
     /// An available access point of the file system stored as `storageID`, for the NFS data path.
     public func accessPoint(_ id: String, storageID: Int64) -> AccessPointState? {
         guard let ap = accessPoints[id], ap.lifeCycleState == "available",

@@ -45,8 +45,11 @@ public final class StrataFileSystem: FileSystem {
 
     /// The inode, which must exist and belong to this file system (a handle from another one is stale).
     func node(_ reader: any MetadataReader, _ ino: InodeID) throws(FSError) -> Inode {
-        let found: Inode?
-        do { found = try reader.inode(ino) } catch { throw mapped(error) }
+        do { return try owned(try reader.inode(ino)) } catch { throw mapped(error) }
+    }
+
+    /// An inode that exists and belongs to this file system; a handle from another one is stale.
+    private func owned(_ found: Inode?) throws(FSError) -> Inode {
         guard let found, found.fileSystem == id else { throw .stale }
         return found
     }
@@ -58,10 +61,7 @@ public final class StrataFileSystem: FileSystem {
     }
 
     func loadInode(_ ino: InodeID) async throws(FSError) -> Inode {
-        let found: Inode?
-        do { found = try await store.inode(ino) } catch { throw mapped(error) }
-        guard let found, found.fileSystem == id else { throw .stale }
-        return found
+        do { return try owned(try await store.inode(ino)) } catch { throw mapped(error) }
     }
 
     // MARK: - Attributes and lookups

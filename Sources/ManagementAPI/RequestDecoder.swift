@@ -14,9 +14,7 @@ enum RequestDecoder {
             do { parsed = try JSON.parse(body) } catch { throw APIError("BadRequest", "The request body is not valid JSON.") }
             guard let fields = parsed.object else { throw APIError("BadRequest", "The request body must be a JSON object.") }
             for (k, v) in fields { object[k] = v }
-        } else if !hasBodyMembers && !body.isEmpty && !(body.count == 2 && body == Array("{}".utf8)) {
-            // A body where the operation takes none is ignored, as AWS does.
-        }
+        }  // a body where the operation takes none is ignored, as AWS does
         var queryValues: [String: [String]] = [:]
         for pair in query.split(separator: "&") where !pair.isEmpty {
             let kv = pair.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)

@@ -74,8 +74,6 @@ public final class RPCServer: Sendable {
         for connection in connections.all { try? await connection.close() }
         try? await group.shutdownGracefully()
     }
-
-    public var connectionCount: Int { connections.all.count }
 }
 
 /// The open connections of a server, so stopping it closes them too.

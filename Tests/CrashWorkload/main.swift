@@ -3,6 +3,7 @@
 #if canImport(Glibc)
 import Glibc
 #endif
+import CrashWorkloadContent
 import FileSystem
 import MetadataStore
 import NIOCore
@@ -26,16 +27,7 @@ func step(_ op: String, _ body: () async throws -> Void) async throws {
     say("= " + op)
 }
 
-/// The content of version `version` of file `k`: its length depends on k only.
-func content(_ k: Int, _ version: Int) -> ByteBuffer {
-    var state = UInt64(k * 1_000_003 + version) &* 0x9E37_79B9_7F4A_7C15 | 1
-    var buffer = ByteBuffer()
-    for _ in 0..<(100_000 + k * 60_000) / 8 {
-        state ^= state << 13; state ^= state >> 7; state ^= state << 17
-        buffer.writeInteger(state)
-    }
-    return buffer
-}
+func content(_ k: Int, _ version: Int) -> ByteBuffer { CrashContent.file(k, version: version) }
 
 let engine = try await StorageEngine.openEmbedded(at: arguments[1])
 let fs = try await engine.createFileSystem(chunkSize: 64 * 1024)

@@ -1,6 +1,7 @@
 #if canImport(Glibc)
 import Glibc
 #endif
+import CrashWorkloadContent
 import FileSystem
 import Foundation
 import MetadataStore
@@ -80,15 +81,7 @@ import Testing
         try? FileManager.default.removeItem(atPath: scratch)
     }
 
-    static func content(_ k: Int, _ version: Int) -> ByteBuffer {
-        var state = UInt64(k * 1_000_003 + version) &* 0x9E37_79B9_7F4A_7C15 | 1
-        var buffer = ByteBuffer()
-        for _ in 0..<(100_000 + k * 60_000) / 8 {
-            state ^= state << 13; state ^= state >> 7; state ^= state << 17
-            buffer.writeInteger(state)
-        }
-        return buffer
-    }
+    static func content(_ k: Int, _ version: Int) -> ByteBuffer { CrashContent.file(k, version: version) }
 }
 
 /// The workload's log replayed: what was acknowledged, and the one operation that may have been in flight.

@@ -89,6 +89,7 @@ struct CompoundContext {
 
 /// NFSv4.0: a retransmitted owner request; `reply` (status and result) is what it got the first time.
 struct OwnerReplay: Error {
+    var status: NFSStatus
     var reply: [UInt8]
 }
 

@@ -120,11 +120,7 @@ enum CompoundProcessor {
                 // The same reply as the first time, status included.
                 reply.moveWriterIndex(to: statusAt)
                 reply.writeBytes(replay.reply)
-                let status = replay.reply.count >= 4 ? UInt32(replay.reply[0]) << 24 | UInt32(replay.reply[1]) << 16
-                    | UInt32(replay.reply[2]) << 8 | UInt32(replay.reply[3]) : 0
-                reply.moveWriterIndex(to: statusAt + replay.reply.count)
-                // Put the status back where the caller will write it (it writes the same value).
-                return NFSStatus(rawValue: status) ?? .serverfault
+                return replay.status
             case let status as NFSStatus: return status
             case let failure as OperationFailure:
                 failure.body(&reply)

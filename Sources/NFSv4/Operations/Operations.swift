@@ -87,10 +87,15 @@ enum Operations {
     /// Encodes the requested attributes of `handle` (fetching file-system-wide figures only if asked).
     static func encodeAttributes(_ ctx: CompoundContext, _ handle: FileHandle, _ attributes: Attributes,
                                  _ requested: AttributeBitmap, into out: inout ByteBuffer) async throws {
+        AttributeEncoder.encode(requested, try await attributeSource(ctx, handle, attributes, requested), into: &out)
+    }
+
+    /// What `requested` attributes of `handle` are encoded from (a statfs only when one is asked for).
+    static func attributeSource(_ ctx: CompoundContext, _ handle: FileHandle, _ attributes: Attributes,
+                                _ requested: AttributeBitmap) async throws -> AttributeSource {
         var stats: FileSystemStats?
         if !requested.intersection(Attr.fileSystemWide).isEmpty { stats = try await ctx.fs.statfs() }
-        let source = AttributeSource(attributes: attributes, handle: handle, handleBytes: ctx.server.codec.encode(handle),
-                                     leaseSeconds: ctx.server.configuration.leaseSeconds, stats: stats)
-        AttributeEncoder.encode(requested, source, into: &out)
+        return AttributeSource(attributes: attributes, handle: handle, handleBytes: ctx.server.codec.encode(handle),
+                               leaseSeconds: ctx.server.configuration.leaseSeconds, stats: stats)
     }
 }

@@ -57,10 +57,12 @@ extension Operations {
     static func sequenced(_ ctx: inout CompoundContext, _ key: StateTables.OwnerKey?, _ seqid: UInt32) throws -> Bool {
         guard ctx.minorVersion == 0 else { return false }
         guard let key else { throw NFSStatus.badStateid }
-        let isNew = ctx.state.with { $0.ownerSequences[key] == nil }
-        switch try ctx.state.with({ (t: inout StateTables) throws(NFSStatus) in try t.checkOwnerSeqid(key, seqid) }) {
+        let (isNew, check) = try ctx.state.with { (t: inout StateTables) throws(NFSStatus) in
+            (t.ownerSequences[key] == nil, try t.checkOwnerSeqid(key, seqid))
+        }
+        switch check {
         case .run: ctx.sequencedOwner = (key, seqid)
-        case .replay(let reply): throw OwnerReplay(reply: reply)
+        case .replay(let status, let reply): throw OwnerReplay(status: status, reply: reply)
         }
         return isNew
     }

@@ -11,12 +11,7 @@ extension Operations {
         if bitmap.contains(Attr.rdattrError) || !bitmap.intersection(Attr.writeOnly).isEmpty { throw NFSStatus.inval }
         let handle = try ctx.currentHandle()
         let attributes = try await ctx.attributes(of: handle)
-        var stats: FileSystemStats?
-        if !bitmap.intersection(Attr.fileSystemWide).isEmpty { stats = try await ctx.fs.statfs() }
-        let ours = AttributeEncoder.values(bitmap, AttributeSource(attributes: attributes, handle: handle,
-                                                                   handleBytes: ctx.server.codec.encode(handle),
-                                                                   leaseSeconds: ctx.server.configuration.leaseSeconds,
-                                                                   stats: stats))
+        let ours = AttributeEncoder.values(bitmap, try await attributeSource(ctx, handle, attributes, bitmap))
         let same = ours == theirs
         if wantSame && !same { throw NFSStatus.notSame }
         if !wantSame && same { throw NFSStatus.same }

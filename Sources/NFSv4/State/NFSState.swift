@@ -16,21 +16,10 @@ public final class NFSState: Sendable {
         try tables.withLock { (t: inout StateTables) throws(E) -> T in try body(&t) }
     }
 
-    var epoch: UInt32 { tables.withLock { $0.epoch } }
-
     public var inGrace: Bool { tables.withLock { $0.inGrace(monotonicSeconds()) } }
 
     /// Releases the state of clients whose lease ran out; call periodically.
     /// Drops expired clients; returns their owners (whose persisted records go too).
     @discardableResult
     public func expireClients() -> [[UInt8]] { tables.withLock { $0.expireClients(now: monotonicSeconds()) } }
-
-    /// Runs `expireClients` every quarter lease until the task is cancelled, telling `expired` who went.
-    public func runExpiry(_ expired: @Sendable ([[UInt8]]) async -> Void = { _ in }) async {
-        while !Task.isCancelled {
-            try? await Task.sleep(for: .seconds(max(0.25, leaseSeconds / 4)))
-            let gone = expireClients()
-            if !gone.isEmpty { await expired(gone) }
-        }
-    }
 }

@@ -37,13 +37,13 @@ extension StateTables {
         clients[id]!.lastRenewal = now
     }
 
-    enum SequenceCheck { case run, replay([UInt8]) }
+    enum SequenceCheck { case run, replay(NFSStatus, [UInt8]) }
 
     /// Checks an owner's seqid. A new owner accepts any first seqid.
     func checkOwnerSeqid(_ key: OwnerKey, _ seqid: UInt32) throws(NFSStatus) -> SequenceCheck {
         guard let last = ownerSequences[key] else { return .run }
         if seqid == last.seqid &+ 1 { return .run }
-        if seqid == last.seqid, let reply = last.reply { return .replay(reply) }
+        if seqid == last.seqid { return .replay(last.status, last.reply) }
         throw .badSeqid
     }
 
@@ -52,7 +52,7 @@ extension StateTables {
     mutating func recordOwnerReply(_ key: OwnerKey, _ seqid: UInt32, status: NFSStatus, reply: [UInt8]) {
         let keepsSeqid: Set<NFSStatus> = [.staleClientid, .staleStateid, .badStateid, .badSeqid, .badxdr, .resource, .nofilehandle]
         guard !keepsSeqid.contains(status) else { return }
-        ownerSequences[key] = OwnerSequence(seqid: seqid, reply: reply)
+        ownerSequences[key] = OwnerSequence(seqid: seqid, status: status, reply: reply)
     }
 
     /// RELEASE_LOCKOWNER: forgets a lock-owner that holds no locks.

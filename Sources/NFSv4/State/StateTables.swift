@@ -83,7 +83,7 @@ struct StateTables {
     var reclaimable: Set<[UInt8]> = []
 
     enum OwnerKey: Hashable { case open(OpenOwner), lock(LockOwner) }
-    struct OwnerSequence { var seqid: UInt32; var reply: [UInt8]? }
+    struct OwnerSequence { var seqid: UInt32; var status: NFSStatus; var reply: [UInt8] }
 
     init(epoch: UInt32, leaseSeconds: Double, graceSeconds: Double, now: Double) {
         self.epoch = epoch

@@ -13,7 +13,6 @@ struct Op: Sendable {
     let args: @Sendable (inout ByteBuffer) -> Void
 
     func encode(into b: inout ByteBuffer) { b.xdrU32(code); args(&b) }
-    static let current = StateID.current
     static func raw(_ code: UInt32, _ args: @escaping @Sendable (inout ByteBuffer) -> Void = { _ in }) -> Op { Op(code: code, args: args) }
     static func sequence(_ session: [UInt8], _ seq: UInt32, slot: UInt32 = 0, cache: Bool = true) -> Op {
         .raw(53) { $0.xdrFixedOpaque(session); $0.xdrU32(seq); $0.xdrU32(slot); $0.xdrU32(slot); $0.xdrBool(cache) }
