@@ -14,6 +14,7 @@ let package = Package(
         .package(url: "https://github.com/groue/GRDB.swift.git", from: "7.10.0"),
         .package(url: "https://github.com/apple/swift-crypto.git", from: "3.12.3"),
         .package(url: "https://github.com/LebJe/TOMLKit.git", from: "0.6.0"),
+        .package(url: "https://github.com/HdrHistogram/hdrhistogram-swift.git", from: "0.2.0"),
     ],
     targets: [
         // Immutable content blocks by key (local directory engine).
@@ -47,6 +48,12 @@ let package = Package(
             .product(name: "NIOCore", package: "swift-nio"),
             .product(name: "Logging", package: "swift-log"),
         ]),
+        // An NFSv4.1 client over the same XDR/RPC types: sessions, slots, COMPOUND building and parsing.
+        .target(name: "NFSClient", dependencies: [
+            "XDR", "ONCRPC",
+            .product(name: "NIOCore", package: "swift-nio"),
+            .product(name: "NIOPosix", package: "swift-nio"),
+        ]),
         // A JSON value type shared by the control plane, IAM and the API.
         .target(name: "JSONValue"),
         // Credentials, SigV4 verification, IAM policy evaluation.
@@ -65,8 +72,9 @@ let package = Package(
         ]),
         .executableTarget(name: "strata", dependencies: [
             "NFSv4", "ONCRPC", "ManagementAPI", "ControlPlane", "IAM", "JSONValue",
-            "FileSystem", "MetadataStore", "BlockStore",
+            "FileSystem", "MetadataStore", "BlockStore", "NFSClient",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            .product(name: "Histogram", package: "hdrhistogram-swift"),
             .product(name: "NIOCore", package: "swift-nio"),
             .product(name: "Logging", package: "swift-log"),
         ]),

@@ -7,7 +7,7 @@ import MetadataStore
 import NIOCore
 
 struct Bench: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(abstract: "Benchmarks (not tests).", subcommands: [StorageBench.self])
+    static let configuration = CommandConfiguration(abstract: "Benchmarks (not tests).", subcommands: [StorageBench.self, NFSBench.self])
 }
 
 /// Storage engine figures, one `metric NAME VALUE UNIT` line each.

@@ -1,0 +1,117 @@
+import NIOCore
+import NIOPosix
+import ONCRPC
+import XDR
+
+public struct RPCClientError: Error, CustomStringConvertible, Sendable {
+    public let description: String
+    public init(_ description: String) { self.description = description }
+}
+
+/// One TCP connection to an ONC RPC server; many calls may be outstanding, each matched to its reply by xid.
+public final class RPCClient: Sendable {
+    private let channel: any Channel
+    public let credential: RPCCredential
+
+    public static func connect(host: String, port: Int, group: any EventLoopGroup,
+                               credential: RPCCredential = .sys(AuthSysParameters(uid: 0, gid: 0))) async throws -> RPCClient {
+        let channel = try await ClientBootstrap(group: group)
+            .channelOption(.socketOption(.tcp_nodelay), value: 1)
+            .channelInitializer { channel in
+                channel.eventLoop.makeCompletedFuture {
+                    try channel.pipeline.syncOperations.addHandler(ByteToMessageHandler(RecordMarkingDecoder(maxRecordSize: 16 << 20)))
+                    try channel.pipeline.syncOperations.addHandler(RPCClientHandler())
+                }
+            }
+            .connect(host: host, port: port).get()
+        return RPCClient(channel: channel, credential: credential)
+    }
+
+    private init(channel: any Channel, credential: RPCCredential) { self.channel = channel; self.credential = credential }
+
+    /// Sends one call and returns the reply's results (after an accepted, successful reply header).
+    public func call(program: UInt32 = 100_003, version: UInt32 = 4, procedure: UInt32, arguments: ByteBuffer) async throws -> XDRDecoder {
+        let promise = channel.eventLoop.makePromise(of: ByteBuffer.self)
+        let call = PendingCall(program: program, version: version, procedure: procedure, credential: credential,
+                               arguments: arguments, promise: promise)
+        // A call that never reaches the socket fails here; one that did fails when the connection closes.
+        channel.writeAndFlush(call).whenFailure { promise.fail($0) }
+        return try Self.results(of: try await promise.futureResult.get())
+    }
+
+    /// Skips the reply header (RFC 5531 §9) and fails unless the call was accepted and succeeded.
+    static func results(of record: ByteBuffer) throws -> XDRDecoder {
+        var d = XDRDecoder(record)
+        _ = try d.u32()
+        guard try d.u32() == 1 else { throw RPCClientError("not a reply") }
+        guard try d.u32() == 0 else { throw RPCClientError("call denied") }
+        _ = try d.u32(); _ = try d.opaque(max: 400)
+        let stat = try d.u32()
+        guard stat == 0 else { throw RPCClientError("call not accepted: accept_stat \(stat)") }
+        return d
+    }
+
+    public func close() async { try? await channel.close() }
+}
+
+struct PendingCall: Sendable {
+    var program: UInt32, version: UInt32, procedure: UInt32
+    var credential: RPCCredential
+    var arguments: ByteBuffer
+    var promise: EventLoopPromise<ByteBuffer>
+}
+
+/// Assigns xids, frames calls, and completes each call's promise with its reply record. Runs on the
+/// channel's event loop only, so its table needs no lock.
+final class RPCClientHandler: ChannelDuplexHandler {
+    typealias InboundIn = ByteBuffer
+    typealias OutboundIn = PendingCall
+    typealias OutboundOut = ByteBuffer
+
+    private var nextXID: UInt32 = 1
+    private var waiting: [UInt32: EventLoopPromise<ByteBuffer>] = [:]
+
+    func write(context: ChannelHandlerContext, data: NIOAny, promise: EventLoopPromise<Void>?) {
+        let call = unwrapOutboundIn(data)
+        let xid = nextXID
+        nextXID &+= 1
+        waiting[xid] = call.promise
+        var header = context.channel.allocator.buffer(capacity: 128)
+        header.writeInteger(UInt32(0), endianness: .big)  // record mark, filled in below
+        header.xdrU32(xid); header.xdrU32(0); header.xdrU32(2)
+        header.xdrU32(call.program); header.xdrU32(call.version); header.xdrU32(call.procedure)
+        switch call.credential {
+        case .none: header.xdrU32(AuthFlavor.none); header.xdrU32(0)
+        case .sys(let p): header.xdrU32(AuthFlavor.sys); header.xdrOpaque(p.encoded())
+        }
+        header.xdrU32(AuthFlavor.none); header.xdrU32(0)
+        let length = header.readableBytes - 4 + call.arguments.readableBytes
+        header.setInteger(UInt32(length) | 0x8000_0000, at: header.readerIndex, endianness: .big)
+        // Header and arguments go out as two writes: a 1 MiB payload is never copied.
+        context.write(wrapOutboundOut(header), promise: nil)
+        context.write(wrapOutboundOut(call.arguments), promise: promise)
+    }
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        let record = unwrapInboundIn(data)
+        guard let xid = record.getInteger(at: record.readerIndex, endianness: .big, as: UInt32.self),
+              let promise = waiting.removeValue(forKey: xid) else { return }
+        promise.succeed(record)
+    }
+
+    func channelInactive(context: ChannelHandlerContext) {
+        failAll(ChannelError.ioOnClosedChannel)
+        context.fireChannelInactive()
+    }
+
+    func errorCaught(context: ChannelHandlerContext, error: any Error) {
+        failAll(error)
+        context.close(promise: nil)
+    }
+
+    private func failAll(_ error: any Error) {
+        let pending = waiting
+        waiting.removeAll()
+        for promise in pending.values { promise.fail(error) }
+    }
+}

@@ -1,0 +1,47 @@
+import ArgumentParser
+import NIOPosix
+
+/// `strata bench nfs`: an NFSv4.1 load generator (the project's own client) against any server.
+struct NFSBench: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "nfs",
+        abstract: "NFSv4.1 load: metadata, sequential 1 MiB I/O, random 4 KiB I/O, and many clients.")
+
+    @Option(help: "The server, HOST:PORT.")
+    var server: String = "127.0.0.1:2049"
+    @Option(help: "The exported path to work under (a fresh directory is made and removed there).")
+    var export: String = "/"
+    @Option(help: "Concurrent sessions for the metadata and random workloads.")
+    var sessions: Int = 16
+    @Option(help: "Small files created, stat-ed, listed and removed (over all sessions).")
+    var files: Int = 4000
+    @Option(help: "GETATTR calls (over all sessions).")
+    var stats: Int = 64000
+    @Option(name: .customLong("file-mib"), help: "Size of the sequentially written and read file, in MiB.")
+    var fileMiB: Int = 1024
+    @Option(help: "Outstanding 1 MiB calls during sequential I/O (session slots).")
+    var depth: Int = 8
+    @Option(help: "Random 4 KiB reads, and as many writes (over all sessions).")
+    var randomOps: Int = 16000
+    @Option(help: "Separate clients (connection + session each) in the many-clients workload.")
+    var clients: Int = 100
+    @Option(help: "GETATTR calls per client in the many-clients workload.")
+    var clientOps: Int = 200
+
+    func run() async throws {
+        guard let colon = server.lastIndex(of: ":"), let port = Int(server[server.index(after: colon)...]) else {
+            throw ValidationError("--server must be HOST:PORT")
+        }
+        let group = MultiThreadedEventLoopGroup(numberOfThreads: 2)
+        let workloads = NFSWorkloads(host: String(server[..<colon]), port: port,
+                                     exportPath: export.split(separator: "/").map(String.init),
+                                     sessions: sessions, files: files, stats: stats, fileMiB: fileMiB, depth: depth,
+                                     randomOps: randomOps, clients: clients, clientOps: clientOps, group: group)
+        print("bench nfs against \(server) export \(export): \(sessions) sessions, \(files) files, \(fileMiB) MiB at depth \(depth), "
+              + "\(randomOps) random ops, \(clients) clients")
+        let figures = try await workloads.runAll()
+        printTable(figures)
+        for f in figures { for line in f.metricLines { print(line) } }
+        try await group.shutdownGracefully()
+    }
+}

@@ -1,0 +1,94 @@
+import Foundation
+import NFSClient
+import NIOCore
+import NIOPosix
+import Synchronization
+
+/// The server under load and the workloads' sizes.
+struct NFSWorkloads: Sendable {
+    var host: String
+    var port: Int
+    var exportPath: [String]
+    var sessions: Int
+    var files: Int
+    var stats: Int
+    var fileMiB: Int
+    var depth: Int
+    var randomOps: Int
+    var clients: Int
+    var clientOps: Int
+    let group: MultiThreadedEventLoopGroup
+
+    func session(slots: Int = 1) async throws -> NFSSession {
+        try await NFSSession.establish(host: host, port: port, group: group, slots: slots)
+    }
+
+    /// The export's root handle: PUTROOTFH, then LOOKUP down the export path.
+    func exportHandle(_ s: NFSSession) async throws -> [UInt8] {
+        var r = try await s.compound([.putrootfh] + exportPath.map { .lookup($0) } + [.getfh])
+        try r.skip(24)
+        for _ in exportPath { try r.skip(15) }
+        return try r.fileHandle()
+    }
+
+    /// Opens `name` in `directory` and returns its stateid and handle.
+    func open(_ s: NFSSession, slot: Int = 0, in directory: [UInt8], _ name: String, write: Bool, create: Bool,
+              owner: String) async throws -> (NFSStateID, [UInt8]) {
+        var r = try await s.compound(slot: slot, [.putfh(directory), .open(name, clientID: s.clientID, owner: Array(owner.utf8),
+                                                                           write: write, create: create), .getfh])
+        try r.skip(22)
+        return (try r.openStateID(), try r.fileHandle())
+    }
+
+    func close(_ s: NFSSession, slot: Int = 0, _ handle: [UInt8], _ id: NFSStateID) async throws {
+        _ = try await s.compound(slot: slot, [.putfh(handle), .close(id)])
+    }
+
+    /// Runs `count` workers at once and returns their merged latencies and the wall time they took.
+    func concurrently(_ count: Int, _ body: @escaping @Sendable (Int) async throws -> Latencies) async throws -> (Latencies, Double) {
+        let start = ContinuousClock.now
+        let merged = try await withThrowingTaskGroup(of: Latencies.self) { group in
+            for i in 0..<count { group.addTask { try await body(i) } }
+            return try await group.reduce(into: Latencies()) { $0.merge($1) }
+        }
+        let elapsed = ContinuousClock.now - start
+        return (merged, Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18)
+    }
+}
+
+/// A shared cursor handing out the next block of a sequential pass.
+final class Cursor: Sendable {
+    private let next = Atomic<Int>(0)
+    func take() -> Int { next.add(1, ordering: .relaxed).oldValue }
+}
+
+extension NFSWorkloads {
+    /// Every workload in order, in a fresh directory under the export that is removed at the end.
+    func runAll() async throws -> [WorkloadFigures] {
+        let sessions = try await withThrowingTaskGroup(of: NFSSession.self) { group in
+            for _ in 0..<self.sessions { group.addTask { try await self.session() } }
+            return try await group.reduce(into: []) { $0.append($1) }
+        }
+        let main = sessions[0]
+        let export = try await exportHandle(main)
+        let runName = "strata-bench-\(ProcessInfo.processInfo.processIdentifier)-\(UInt32.random(in: 0...UInt32.max))"
+        var r = try await main.compound([.putfh(export), .mkdir(runName), .getfh])
+        try r.skip(22); try r.skip(6)
+        let run = try r.fileHandle()
+
+        var figures: [WorkloadFigures] = []
+        let metadata = try await self.metadata(sessions, in: run)
+        figures += metadata
+        let file = try await sequentialWrite(in: run)
+        figures.append(file.figures)
+        figures.append(try await sequentialRead(file.handle, in: run))
+        figures.append(try await random(sessions, in: run, write: false))
+        figures.append(try await random(sessions, in: run, write: true))
+        figures.append(try await manyClients(file.handle))
+
+        _ = try await main.compound([.putfh(run), .remove("seq")])
+        _ = try await main.compound([.putfh(export), .remove(runName)])
+        for s in sessions { await s.close() }
+        return figures
+    }
+}
