@@ -6,28 +6,54 @@ import Darwin
 import BlockStore
 import Logging
 import MetadataStore
+import Synchronization
 
 /// One metadata store and one block store, holding any number of file systems.
 public final class StorageEngine: Sendable {
     public let store: any MetadataStore
     public let blocks: any BlockStore
     let collector: BlockCollector
+    let fileLocks = KeyedMutex<InodeID>()
+    let pending: PendingWrites
+    private let flusher: Mutex<Task<Void, Never>?> = Mutex(nil)
     private let logger = Logger(label: "strata.storage")
 
-    public init(store: any MetadataStore, blocks: any BlockStore) {
+    public init(store: any MetadataStore, blocks: any BlockStore, pendingFileLimit: Int = 64 << 20,
+                pendingTotalLimit: Int = 512 << 20) {
         self.store = store; self.blocks = blocks
         collector = BlockCollector(store: store, blocks: blocks)
+        pending = PendingWrites(fileLimit: pendingFileLimit, totalLimit: pendingTotalLimit)
+        startFlusher()
+    }
+
+    /// Unstable writes do not wait in memory for long: like a kernel's dirty page expiry, whatever has been
+    /// pending for two seconds is flushed even if no COMMIT comes.
+    private func startFlusher() {
+        let task = Task.detached { [pending, logger] in
+            while !Task.isCancelled {
+                try? await Task.sleep(for: .milliseconds(500))
+                for (ino, fs) in pending.older(than: .seconds(2)) {
+                    do { try await fs.flushPending(ino) } catch { logger.warning("flushing unstable writes of inode \(ino) failed: \(error)") }
+                }
+            }
+        }
+        flusher.withLock { $0 = task }
+    }
+
+    /// Flushes every file's unstable writes now.
+    public func flushPendingWrites() async throws {
+        for (ino, fs) in pending.everyFile { try await fs.flushPending(ino) }
     }
 
     /// The embedded default: SQLite metadata in `DIR/metadata`, blocks in `DIR/blocks`. Opening runs
     /// crash recovery before anything is served.
-    public static func openEmbedded(at directory: String) async throws -> StorageEngine {
+    public static func openEmbedded(at directory: String, pendingFileLimit: Int = 64 << 20) async throws -> StorageEngine {
         if mkdir(directory, 0o700) != 0 && errno != EEXIST {
             throw MetadataStoreError.engine("cannot create \(directory): errno \(errno)")
         }
         let store = try SQLiteMetadataStore(directory: directory + "/metadata")
         let blocks = try LocalBlockStore(root: directory + "/blocks")
-        let engine = StorageEngine(store: store, blocks: blocks)
+        let engine = StorageEngine(store: store, blocks: blocks, pendingFileLimit: pendingFileLimit)
         try await engine.recover()
         return engine
     }
@@ -72,10 +98,13 @@ public final class StorageEngine: Sendable {
     public func collectGarbage() async throws -> Int { try await collector.collectAll() }
 
     public func close() async throws {
+        flusher.withLock { $0?.cancel() }
+        try await flushPendingWrites()
         try await store.close()
     }
 
     private func fileSystem(_ record: FileSystemRecord) -> StrataFileSystem {
-        StrataFileSystem(record: record, store: store, blocks: blocks, collector: collector)
+        StrataFileSystem(record: record, store: store, blocks: blocks, collector: collector,
+                         fileLocks: fileLocks, pending: pending)
     }
 }

@@ -5,10 +5,12 @@ extension StrataFileSystem {
     public func setattr(_ ino: InodeID, _ attrs: SetAttributes, as caller: Caller) async throws(FSError) -> Attributes {
         if attrs.isEmpty { return try await getattr(ino) }
         if let size = attrs.size, size > Limits.maxFileSize { throw .fileTooLarge }
-        guard attrs.size != nil else { return Attributes(try await applySetattr(ino, attrs, caller)) }
-        // A size change rewrites chunk lengths: keep it out of the middle of a write to the same file.
+        guard attrs.size != nil else { return try await withPending(Attributes(try await applySetattr(ino, attrs, caller))) }
+        // A size change rewrites chunk lengths: keep it out of the middle of a write to the same file, and
+        // land unstable writes first (they were made before it).
         let inode = try await fileLocks.withLock(ino) { () async throws(FSError) -> Inode in
-            try await self.applySetattr(ino, attrs, caller)
+            try await self.flushPendingLocked(ino)
+            return try await self.applySetattr(ino, attrs, caller)
         }
         collector.kick()
         return Attributes(inode)

@@ -6,6 +6,8 @@ import NIOCore
 extension StrataFileSystem {
     public func read(_ ino: InodeID, offset: UInt64, count: Int) async throws(FSError) -> (data: ByteBuffer, eof: Bool) {
         guard count >= 0 else { throw .invalid }
+        // Reads see unstable writes by flushing them first (a file being read back is done being written).
+        try await flushPending(ino)
         let chunk = UInt64(chunkSize)
         let (inode, chunks) = try await reading { r in
             let inode = try self.node(r, ino)
@@ -70,20 +72,73 @@ extension StrataFileSystem {
     public func write(_ ino: InodeID, offset: UInt64, _ data: ByteBuffer, stable: Stability) async throws(FSError) -> WriteResult {
         let count = data.readableBytes
         guard offset <= Limits.maxFileSize, UInt64(count) <= Limits.maxFileSize - offset else { throw .fileTooLarge }
+        let inode = try await loadInode(ino)
+        guard inode.type == .regular else { throw inode.type == .directory ? .isDirectory : .invalid }
         guard count > 0 else {
-            let inode = try await loadInode(ino)
-            guard inode.type == .regular else { throw inode.type == .directory ? .isDirectory : .invalid }
-            return WriteResult(count: 0, committed: .fileSync, verifier: writeVerifier, attributes: Attributes(inode))
+            return WriteResult(count: 0, committed: .fileSync, verifier: writeVerifier, attributes: try await getattr(ino))
         }
-        let inode = try await fileLocks.withLock(ino) { () async throws(FSError) -> Inode in
-            // Another gateway may change the same chunks between planning and commit: retry then.
-            for _ in 0..<16 {
-                if let written = try await self.writeOnce(ino, offset, data) { return written }
+        if stable == .unstable {
+            // Kept in memory until COMMIT, CLOSE, a size limit or a few seconds pass (see PendingWrites).
+            let flushNow = try await fileLocks.withLock(ino) { () throws(FSError) -> Bool in pending.add(ino, offset: offset, data, chunkSize: chunkSize, owner: self) }
+            if flushNow { try await flushPending(ino) }
+            return WriteResult(count: count, committed: .unstable, verifier: writeVerifier, attributes: try await getattr(ino))
+        }
+        let written = try await fileLocks.withLock(ino) { () async throws(FSError) -> Inode in
+            // Older unstable bytes must land first, or they would later overwrite this write's.
+            try await self.flushPendingLocked(ino)
+            return try await self.writeRetrying(ino, self.extents(of: data, at: offset), end: offset + UInt64(count),
+                                                writes: 1, mtime: .now())
+        }
+        return WriteResult(count: count, committed: .fileSync, verifier: writeVerifier, attributes: Attributes(written))
+    }
+
+    /// Makes the file's pending unstable writes durable.
+    func flushPending(_ ino: InodeID) async throws(FSError) {
+        guard pending.has(ino) else { return }
+        try await fileLocks.withLock(ino) { () async throws(FSError) in try await self.flushPendingLocked(ino) }
+    }
+
+    /// With the file's lock held: pending extents go to the stores in batches of chunks, one transaction each;
+    /// the last also moves size, mtime and change as the writes did. A file removed meanwhile drops them.
+    func flushPendingLocked(_ ino: InodeID) async throws(FSError) {
+        guard let file = pending.snapshot(ino) else { return }
+        let indexes = file.chunks.keys.sorted()
+        let batch = 64
+        do {
+            for first in stride(from: 0, to: indexes.count, by: batch) {
+                let slice = indexes[first..<min(first + batch, indexes.count)]
+                let last = slice.endIndex == indexes.count
+                let pieces = slice.map { (index: $0, extents: file.chunks[$0]!) }
+                let end = pieces.map { UInt64($0.index) * UInt64(chunkSize) + UInt64($0.extents.last!.end) }.max()!
+                _ = try await writeRetrying(ino, pieces, end: last ? max(end, file.end) : end,
+                                            writes: last ? file.writes : 0, mtime: last ? file.mtime : nil)
             }
-            throw FSError.io
+        } catch .stale {
+            pending.remove(ino)
+            return
         }
-        // Every write is durable before it is acknowledged, whatever stability was asked for.
-        return WriteResult(count: count, committed: .fileSync, verifier: writeVerifier, attributes: Attributes(inode))
+        pending.remove(ino)
+    }
+
+    /// `data` at `offset` as per-chunk extents (slices, no copies).
+    private func extents(of data: ByteBuffer, at offset: UInt64) -> [(index: Int64, extents: [PendingWrites.Extent])] {
+        let chunk = UInt64(chunkSize)
+        let end = offset + UInt64(data.readableBytes)
+        return (Int64(offset / chunk)...Int64((end - 1) / chunk)).map { index in
+            let start = UInt64(index) * chunk
+            let lower = max(offset, start), upper = min(end, start + chunk)
+            let piece = data.getSlice(at: data.readerIndex + Int(lower - offset), length: Int(upper - lower))!
+            return (index, [PendingWrites.Extent(offset: Int(lower - start), data: piece)])
+        }
+    }
+
+    private func writeRetrying(_ ino: InodeID, _ pieces: [(index: Int64, extents: [PendingWrites.Extent])], end: UInt64,
+                               writes: UInt64, mtime: Timestamp?) async throws(FSError) -> Inode {
+        // Another gateway may change the same chunks between planning and commit: retry then.
+        for _ in 0..<16 {
+            if let written = try await writeOnce(ino, pieces, end: end, writes: writes, mtime: mtime) { return written }
+        }
+        throw FSError.io
     }
 
     private struct PlannedChunk: Sendable {
@@ -97,29 +152,32 @@ extension StrataFileSystem {
         var bytes: ByteBuffer
     }
 
-    /// Puts the new blocks, then swaps them in if no chunk changed meanwhile; nil when one did.
-    private func writeOnce(_ ino: InodeID, _ offset: UInt64, _ data: ByteBuffer) async throws(FSError) -> Inode? {
-        let chunk = UInt64(chunkSize)
-        let end = offset + UInt64(data.readableBytes)
-        let indexes = Int64(offset / chunk)...Int64((end - 1) / chunk)
-        // A write of whole chunks needs nothing of the old content: skip reading it (one transaction fewer).
-        let wholeChunks = offset % chunk == 0 && UInt64(data.readableBytes) % chunk == 0
-        let existing: [Chunk] = wholeChunks ? [] : try await reading { r in
+    /// Puts the new blocks, then swaps them in if no chunk changed meanwhile; nil when one did. `writes` is
+    /// how far `change` moves, and `mtime` (nil: untouched) the modification time to record.
+    private func writeOnce(_ ino: InodeID, _ pieces: [(index: Int64, extents: [PendingWrites.Extent])], end: UInt64,
+                           writes: UInt64, mtime: Timestamp?) async throws(FSError) -> Inode? {
+        let chunkBytes = chunkSize
+        let covers = { (extents: [PendingWrites.Extent]) -> Bool in
+            var reached = 0
+            for e in extents { if e.offset > reached { return false }; reached = max(reached, e.end) }
+            return reached == chunkBytes
+        }
+        // Chunks written whole need nothing of the old content: skip reading it (one transaction fewer).
+        let partial = pieces.filter { !covers($0.extents) }.map(\.index)
+        let existing: [Chunk] = partial.isEmpty ? [] : try await reading { r in
             let inode = try self.node(r, ino)
             guard inode.type == .regular else { throw inode.type == .directory ? FSError.isDirectory : FSError.invalid }
-            return try r.chunks(ino, in: indexes)
+            return try partial.flatMap { try r.chunks(ino, in: $0...$0) }
         }
         let byIndex = Dictionary(existing.map { ($0.index, $0) }, uniquingKeysWith: { a, _ in a })
         var plan: [PlannedChunk] = []
-        for index in indexes {
-            let start = UInt64(index) * chunk
-            let lower = max(offset, start), upper = min(end, start + chunk)
-            let piece = data.getSlice(at: data.readerIndex + Int(lower - offset), length: Int(upper - lower))!
-            let old = byIndex[index]
-            let length = max(old?.length ?? 0, Int(upper - start))
+        for (index, extents) in pieces {
+            let whole = covers(extents)
+            let old = whole ? nil : byIndex[index]
+            let length = max(old?.length ?? 0, extents.last!.end)
             var bytes: ByteBuffer
-            if lower == start && Int(upper - start) >= (old?.length ?? 0) {
-                bytes = piece  // the write covers everything the chunk held: no need to read it
+            if extents.count == 1, extents[0].offset == 0, extents[0].end >= (old?.length ?? 0) {
+                bytes = extents[0].data  // covers everything the chunk held: no need to read it
             } else {
                 bytes = allocator.buffer(capacity: length)
                 if let old, old.length > 0 {
@@ -127,10 +185,9 @@ extension StrataFileSystem {
                     bytes.writeBuffer(&previous)
                 }
                 if bytes.writerIndex < length { bytes.writeRepeatingByte(0, count: length - bytes.writerIndex) }
-                bytes.setBuffer(piece, at: Int(lower - start))
+                for e in extents { bytes.setBuffer(e.data, at: e.offset) }
             }
-            plan.append(PlannedChunk(index: index, replaces: old, whole: lower == start && upper == start + chunk,
-                                     block: .random(), length: length, bytes: bytes))
+            plan.append(PlannedChunk(index: index, replaces: old, whole: whole, block: .random(), length: length, bytes: bytes))
         }
         try await putBlocks(plan)
         let planned = plan
@@ -145,14 +202,14 @@ extension StrataFileSystem {
                 for piece in planned {
                     try w.putChunk(Chunk(inode: ino, index: piece.index, block: piece.block.rawValue, length: piece.length))
                 }
-                let now = Timestamp.now()
                 inode.size = max(inode.size, end)
-                inode.mtime = now; inode.ctime = now; inode.change &+= 1
+                if let mtime { inode.mtime = mtime; inode.ctime = max(inode.ctime, mtime) }
+                inode.change &+= writes
                 try w.updateInode(inode)
                 return inode
             }
             if inode == nil { await discard(planned) }
-            if !existing.isEmpty || wholeChunks { collector.kick() }
+            if planned.contains(where: { $0.whole || $0.replaces != nil }) { collector.kick() }
             return inode
         } catch {
             await discard(planned)
@@ -178,7 +235,7 @@ extension StrataFileSystem {
     }
 
     public func commit(_ ino: InodeID) async throws(FSError) -> UInt64 {
-        _ = try await loadInode(ino)
+        if pending.has(ino) { try await flushPending(ino) } else { _ = try await loadInode(ino) }
         return writeVerifier
     }
 }

@@ -13,13 +13,17 @@ public final class StrataFileSystem: FileSystem {
     let store: any MetadataStore
     let blocks: any BlockStore
     let collector: BlockCollector
-    let fileLocks = KeyedMutex<InodeID>()
+    /// Shared by every instance over the same engine, like `pending`.
+    let fileLocks: KeyedMutex<InodeID>
+    let pending: PendingWrites
     let allocator = ByteBufferAllocator()
     let logger = Logger(label: "strata.filesystem")
 
-    init(record: FileSystemRecord, store: any MetadataStore, blocks: any BlockStore, collector: BlockCollector) {
+    init(record: FileSystemRecord, store: any MetadataStore, blocks: any BlockStore, collector: BlockCollector,
+         fileLocks: KeyedMutex<InodeID>, pending: PendingWrites) {
         id = record.id; root = record.root; chunkSize = record.chunkSize
         self.store = store; self.blocks = blocks; self.collector = collector
+        self.fileLocks = fileLocks; self.pending = pending
     }
 
     /// Changes on every restart: unstable data written before it may have been lost.
@@ -67,7 +71,18 @@ public final class StrataFileSystem: FileSystem {
     // MARK: - Attributes and lookups
 
     public func getattr(_ ino: InodeID) async throws(FSError) -> Attributes {
-        Attributes(try await loadInode(ino))
+        guard pending.has(ino) else { return Attributes(try await loadInode(ino)) }
+        // Under the file's lock, so a flush cannot land between reading the inode and the pending writes.
+        return try await fileLocks.withLock(ino) { () async throws(FSError) -> Attributes in
+            var attributes = Attributes(try await self.loadInode(ino))
+            if let file = self.pending.snapshot(ino) { attributes.include(file) }
+            return attributes
+        }
+    }
+
+    /// `attributes` as `getattr` gives them when the inode has unstable writes pending.
+    func withPending(_ attributes: Attributes) async throws(FSError) -> Attributes {
+        pending.has(attributes.id) ? try await getattr(attributes.id) : attributes
     }
 
     public func access(_ ino: InodeID, as caller: Caller) async throws(FSError) -> AccessRights {
@@ -75,12 +90,13 @@ public final class StrataFileSystem: FileSystem {
     }
 
     public func lookup(_ dir: InodeID, _ name: Name, as caller: Caller) async throws(FSError) -> Attributes {
-        try await reading { r in
+        let found = try await reading { r in
             let parent = try self.directory(r, dir)
             try Permissions.require(.execute, parent, caller)
             guard let entry = try r.entry(dir, name.bytes) else { throw FSError.noEntry }
             return Attributes(try self.node(r, entry.inode))
         }
+        return try await withPending(found)
     }
 
     public func lookupParent(_ dir: InodeID, as caller: Caller) async throws(FSError) -> Attributes {
@@ -99,7 +115,7 @@ public final class StrataFileSystem: FileSystem {
 
     public func readdir(_ dir: InodeID, after cookie: UInt64, limit: Int, as caller: Caller) async throws(FSError) -> DirPage {
         guard limit > 0 else { throw .invalid }
-        return try await reading { r in
+        var page = try await reading { r in
             let directory = try self.directory(r, dir)
             try Permissions.require(.read, directory, caller)
             let found = try r.entries(dir, after: cookie, limit: limit + 1)
@@ -108,6 +124,10 @@ public final class StrataFileSystem: FileSystem {
             }
             return DirPage(entries: entries, eof: found.count <= limit, verifier: 0)
         }
+        for i in page.entries.indices where pending.has(page.entries[i].attributes.id) {
+            page.entries[i].attributes = try await getattr(page.entries[i].attributes.id)
+        }
+        return page
     }
 
     public func statfs() async throws(FSError) -> FileSystemStats {

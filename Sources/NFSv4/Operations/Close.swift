@@ -2,13 +2,15 @@ import NIOCore
 import XDR
 
 extension Operations {
-    /// CLOSE (RFC 8881 §18.2). Data is already durable (every WRITE is), which is what close-to-open needs.
+    /// CLOSE (RFC 8881 §18.2). Unstable writes to the file become durable first: close-to-open, and the
+    /// promise that data is safe once a file is closed, both rest on it.
     static func close(_ ctx: inout CompoundContext, _ d: inout XDRDecoder, _ out: inout ByteBuffer) async throws {
         let seqid = try d.u32()
         let id = try ctx.resolve(try StateID(decoding: &d))
         let handle = try ctx.currentHandle()
         try sequenced(&ctx, ctx.state.with { t in t.opens[id.other].map { StateTables.OwnerKey.open($0.owner) } }, seqid)
         renewLease(ctx, for: id)
+        _ = try await ctx.fs.commit(handle.inode)
         let closed = try ctx.state.with { (t: inout StateTables) throws(NFSStatus) -> StateID in
             guard try t.openState(id).file == handle else { throw .badStateid }
             return try t.close(id)

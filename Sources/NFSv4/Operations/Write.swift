@@ -3,8 +3,9 @@ import NIOCore
 import XDR
 
 extension Operations {
-    /// WRITE (RFC 8881 §18.32). Every write is durable before the reply, so it is answered FILE_SYNC
-    /// whatever was asked, and clients need no COMMIT.
+    /// WRITE (RFC 8881 §18.32). UNSTABLE4 data is kept in memory until COMMIT, CLOSE or a flush (answered
+    /// UNSTABLE4 with the verifier that changes on restart); DATA_SYNC4 and FILE_SYNC4 are durable before the
+    /// reply and answered FILE_SYNC4.
     static func write(_ ctx: inout CompoundContext, _ d: inout XDRDecoder, _ out: inout ByteBuffer) async throws {
         let id = try ctx.resolve(try StateID(decoding: &d))
         let offset = try d.u64()

@@ -1,0 +1,104 @@
+@testable import FileSystem
+import MetadataStore
+import NIOCore
+import Testing
+
+/// UNSTABLE writes wait in memory until COMMIT, CLOSE, a limit or a timer; everyone sees them meanwhile.
+@Suite struct UnstableWriteTests {
+    @Test func unstableWritesAreAnsweredUnstableAndSeenByGetattrAndReadsBeforeCommit() async throws {
+        let v = try await TestVolume.make()
+        let f = try await v.file("f", contents: pattern(1, 1_000))
+        let data = pattern(2, 5_000)
+        let result = try await v.fs.write(f.id, offset: 100, ByteBuffer(bytes: data), stable: .unstable)
+        #expect(result.committed == .unstable && result.count == 5_000)
+        // Not in the store yet, but getattr reports the size and a moved change attribute.
+        #expect(try await v.engine.store.inode(f.id)?.size == 1_000)
+        let seen = try await v.fs.getattr(f.id)
+        #expect(seen.size == 5_100 && seen.change > f.change)
+        #expect(try await v.fs.lookup(v.root, Name("f"), as: .root).size == 5_100)
+        // Committing keeps the attributes a client already saw (no spurious cache invalidation).
+        #expect(try await v.fs.commit(f.id) == v.fs.writeVerifier)
+        #expect(try await v.engine.store.inode(f.id)?.size == 5_100)
+        #expect(try await v.fs.getattr(f.id).change == seen.change)
+        var expected = pattern(1, 1_000)
+        expected.replaceSubrange(100..<1_000, with: data[0..<900])
+        expected += data[900...]
+        #expect(try await v.contents(f.id) == expected)
+        #expect(try await v.problems() == [])
+    }
+
+    @Test func readsFlushPendingWritesFirst() async throws {
+        let v = try await TestVolume.make()
+        let f = try await v.file("f")
+        _ = try await v.fs.write(f.id, offset: 20_000, ByteBuffer(bytes: pattern(3, 100)), stable: .unstable)
+        let (data, eof) = try await v.fs.read(f.id, offset: 19_990, count: 200)
+        #expect(Array(data.readableBytesView) == [UInt8](repeating: 0, count: 10) + pattern(3, 100) && eof)
+        #expect(try await v.engine.store.inode(f.id)?.size == 20_100)
+    }
+
+    @Test func overlappingWritesOfEveryStabilityMatchAModelAcrossFlushes() async throws {
+        // A 40 KB limit makes some writes flush their file, so the model is checked across many flushes.
+        let v = try await TestVolume.make(chunkSize: 16 * 1024, pendingFileLimit: 40_000)
+        let f = try await v.file("f")
+        var model: [UInt8] = []
+        var generator = SplitMix(seed: 42)
+        for round in 0..<300 {
+            let offset = Int(generator.next() % 150_000), length = 1 + Int(generator.next() % 20_000)
+            let bytes = pattern(round, length)
+            let stable: Stability = generator.next() % 5 == 0 ? .fileSync : .unstable
+            _ = try await v.fs.write(f.id, offset: UInt64(offset), ByteBuffer(bytes: bytes), stable: stable)
+            if model.count < offset + length { model += [UInt8](repeating: 0, count: offset + length - model.count) }
+            model.replaceSubrange(offset..<offset + length, with: bytes)
+            if round % 97 == 0 { #expect(try await v.fs.getattr(f.id).size == UInt64(model.count)) }
+        }
+        #expect(try await v.contents(f.id) == model)
+        #expect(try await v.problems() == [])
+    }
+
+    @Test func truncatingLandsEarlierUnstableWritesFirst() async throws {
+        let v = try await TestVolume.make()
+        let f = try await v.file("f")
+        let data = pattern(4, 10_000)
+        _ = try await v.fs.write(f.id, offset: 0, ByteBuffer(bytes: data), stable: .unstable)
+        _ = try await v.fs.setattr(f.id, SetAttributes(size: 4_000), as: .root)
+        #expect(try await v.contents(f.id) == Array(data[0..<4_000]))
+        _ = try await v.fs.setattr(f.id, SetAttributes(size: 6_000), as: .root)
+        #expect(try await v.contents(f.id) == Array(data[0..<4_000]) + [UInt8](repeating: 0, count: 2_000))
+    }
+
+    @Test func aRemovedFilesPendingWritesAreDropped() async throws {
+        let v = try await TestVolume.make()
+        let f = try await v.file("f")
+        _ = try await v.fs.write(f.id, offset: 0, ByteBuffer(bytes: pattern(5, 3_000)), stable: .unstable)
+        _ = try await v.fs.remove(v.root, Name("f"), as: .root)
+        try await v.engine.flushPendingWrites()
+        #expect(!v.engine.pending.has(f.id))
+        #expect(try await v.engine.blocks.list().isEmpty)
+        #expect(try await v.problems() == [])
+    }
+
+    @Test func closingTheEngineFlushesWhatNoCommitDid() async throws {
+        let v = try await TestVolume.make()
+        let f = try await v.file("f")
+        _ = try await v.fs.write(f.id, offset: 0, ByteBuffer(bytes: pattern(6, 3_000)), stable: .unstable)
+        try await v.engine.close()
+        let reopened = try await StorageEngine.openEmbedded(at: v.directory)
+        let fs = try #require(try await reopened.fileSystem(v.fs.id))
+        let (data, _) = try await fs.read(f.id, offset: 0, count: 4_000)
+        #expect(Array(data.readableBytesView) == pattern(6, 3_000))
+        try await reopened.close()
+    }
+}
+
+/// A small deterministic generator, so a failing sequence can be replayed.
+struct SplitMix {
+    var state: UInt64
+    init(seed: UInt64) { state = seed }
+    mutating func next() -> UInt64 {
+        state &+= 0x9E37_79B9_7F4A_7C15
+        var z = state
+        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+        return z ^ (z >> 31)
+    }
+}
