@@ -44,10 +44,12 @@ public final class LocalBlockStore: BlockStore {
         }
     }
 
+    /// Reads run on the calling task's thread: blocks are usually in the page cache, where a pread takes
+    /// microseconds, and handing it to the pool costs two thread wake-ups (more than the read itself).
     public func get(_ key: BlockKey, range: Range<Int>?) async throws -> ByteBuffer {
         let path = location(of: key)
         let allocator = self.allocator
-        return try await pool.runIfActive {
+        return try {
             let fd = open(path, O_RDONLY | O_CLOEXEC)
             guard fd >= 0 else {
                 if errno == ENOENT { throw BlockStoreError.notFound(key) }
@@ -67,7 +69,7 @@ public final class LocalBlockStore: BlockStore {
                                  at: wanted.lowerBound)
             }
             return buffer
-        }
+        }()
     }
 
     public func delete(_ keys: [BlockKey]) async throws {

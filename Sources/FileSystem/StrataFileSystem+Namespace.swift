@@ -127,7 +127,7 @@ extension StrataFileSystem {
     private enum Removable { case regular, directory }
 
     private func removeEntry(_ dir: InodeID, _ name: Name, _ caller: Caller, allow: Set<Removable>) async throws(FSError) -> DirChange {
-        let change = try await writing { w in
+        let (change, freedData) = try await writing { w -> (DirChange, Bool) in
             var parent = try self.directory(w, dir)
             guard let entry = try w.entry(dir, name.bytes) else { throw FSError.noEntry }
             var target = try self.node(w, entry.inode)
@@ -146,12 +146,14 @@ extension StrataFileSystem {
             } else {
                 try Self.dropLink(w, &target, now)
             }
+            // Only a last link to a file with data leaves blocks for the collector.
+            let freedData = target.type == .regular && target.nlink == 0 && target.size > 0
             let before = parent.change
             Self.touch(&parent, now)
             try w.updateInode(parent)
-            return DirChange(before: before, after: parent.change)
+            return (DirChange(before: before, after: parent.change), freedData)
         }
-        collector.kick()
+        if freedData { collector.kick() }
         return change
     }
 

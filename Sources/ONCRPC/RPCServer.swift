@@ -99,6 +99,7 @@ final class RPCConnectionHandler: ChannelInboundHandler, @unchecked Sendable {
     private static let maxInFlight = 128
     // Touched on the channel's event loop only.
     private var inFlight = 0
+    private var executor: EventLoopTaskExecutor?
 
     init(programs: [UInt32: any RPCProgram], logger: Logger) { self.programs = programs; self.logger = logger }
 
@@ -121,7 +122,9 @@ final class RPCConnectionHandler: ChannelInboundHandler, @unchecked Sendable {
         inFlight += 1
         if inFlight >= Self.maxInFlight { channel.setOption(.autoRead, value: false).whenComplete { _ in } }
         let loop = context.eventLoop
-        Task {
+        let executor = self.executor ?? EventLoopTaskExecutor(loop)
+        self.executor = executor
+        Task(executorPreference: executor) {
             let reply = await program.call(procedure: call.procedure, version: call.version,
                                            arguments: call.arguments, context: callContext)
             loop.execute {

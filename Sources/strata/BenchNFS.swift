@@ -27,6 +27,8 @@ struct NFSBench: AsyncParsableCommand {
     var clients: Int = 100
     @Option(help: "GETATTR calls per client in the many-clients workload.")
     var clientOps: Int = 200
+    @Option(help: "Only these workloads, comma-separated (create, getattr, readdir, remove, seq-write, seq-read, rand-read-4k, rand-write-4k, clients-getattr).")
+    var only: String?
 
     func run() async throws {
         guard let colon = server.lastIndex(of: ":"), let port = Int(server[server.index(after: colon)...]) else {
@@ -36,7 +38,8 @@ struct NFSBench: AsyncParsableCommand {
         let workloads = NFSWorkloads(host: String(server[..<colon]), port: port,
                                      exportPath: export.split(separator: "/").map(String.init),
                                      sessions: sessions, files: files, stats: stats, fileMiB: fileMiB, depth: depth,
-                                     randomOps: randomOps, clients: clients, clientOps: clientOps, group: group)
+                                     randomOps: randomOps, clients: clients, clientOps: clientOps,
+                                     only: only.map { Set($0.split(separator: ",").map(String.init)) }, group: group)
         print("bench nfs against \(server) export \(export): \(sessions) sessions, \(files) files, \(fileMiB) MiB at depth \(depth), "
               + "\(randomOps) random ops, \(clients) clients")
         let figures = try await workloads.runAll()

@@ -17,6 +17,8 @@ struct NFSWorkloads: Sendable {
     var randomOps: Int
     var clients: Int
     var clientOps: Int
+    /// Workloads to report (nil: all). Those they depend on still run: every data workload needs the large file.
+    var only: Set<String>?
     let group: MultiThreadedEventLoopGroup
 
     func session(slots: Int = 1) async throws -> NFSSession {
@@ -76,17 +78,20 @@ extension NFSWorkloads {
         try r.skip(22); try r.skip(6)
         let run = try r.fileHandle()
 
+        let wanted = { (names: [String]) in only.map { !$0.isDisjoint(with: names) } ?? true }
         var figures: [WorkloadFigures] = []
-        let metadata = try await self.metadata(sessions, in: run)
-        figures += metadata
-        let file = try await sequentialWrite(in: run)
-        figures.append(file.figures)
-        figures.append(try await sequentialRead(file.handle, in: run))
-        figures.append(try await random(sessions, in: run, write: false))
-        figures.append(try await random(sessions, in: run, write: true))
-        figures.append(try await manyClients(file.handle))
+        if wanted(["create", "getattr", "readdir", "remove"]) { figures += try await self.metadata(sessions, in: run) }
+        if wanted(["seq-write", "seq-read", "rand-read-4k", "rand-write-4k", "clients-getattr"]) {
+            let file = try await sequentialWrite(in: run)
+            figures.append(file.figures)
+            if wanted(["seq-read"]) { figures.append(try await sequentialRead(file.handle, in: run)) }
+            if wanted(["rand-read-4k"]) { figures.append(try await random(sessions, in: run, write: false)) }
+            if wanted(["rand-write-4k"]) { figures.append(try await random(sessions, in: run, write: true)) }
+            if wanted(["clients-getattr"]) { figures.append(try await manyClients(file.handle)) }
+            _ = try await main.compound([.putfh(run), .remove("seq")])
+        }
+        if let only { figures.removeAll { !only.contains($0.name) } }
 
-        _ = try await main.compound([.putfh(run), .remove("seq")])
         _ = try await main.compound([.putfh(export), .remove(runName)])
         for s in sessions { await s.close() }
         return figures

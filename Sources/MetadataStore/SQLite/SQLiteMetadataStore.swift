@@ -66,9 +66,13 @@ public final class SQLiteMetadataStore: MetadataStore {
         guard !committer.isClosed else { throw MetadataStoreError.closed }
         let cache = self.cache
         let epoch = cache.epoch
-        return try await pool.read { db in
-            try body(SQLiteAccess(db, cache: cache, writable: false, readEpoch: epoch))
+        // The synchronous read runs on this thread (WAL readers take no lock that a writer holds for long);
+        // the asynchronous one would hop to a reader queue and back, which costs more than a cached read.
+        let pool = self.pool
+        let readHere = { () throws -> T in
+            try pool.read { db in try body(SQLiteAccess(db, cache: cache, writable: false, readEpoch: epoch)) }
         }
+        return try readHere()
     }
 
     public func write<T: Sendable>(_ body: @escaping @Sendable (any MetadataWriter) throws -> T) async throws -> T {

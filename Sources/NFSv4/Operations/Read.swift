@@ -12,9 +12,18 @@ extension Operations {
         try await requireRegular(ctx, handle)
         renewLease(ctx, for: id)
         try ctx.state.with { (t: inout StateTables) throws(NFSStatus) in try t.checkIO(id, file: handle, write: false) }
-        let (data, eof) = try await ctx.fs.read(handle.inode, offset: offset, count: count)
+        let fs = ctx.fs
+        let (data, eof) = try await bulk(count) { try await fs.read(handle.inode, offset: offset, count: count) }
         out.xdrBool(eof)
         out.xdrOpaque(data)
+    }
+
+    /// Calls run on their connection's event loop (see EventLoopTaskExecutor); one that moves a lot of bytes
+    /// runs on the shared pool instead, so it neither stalls the loop's other connections nor serialises
+    /// one connection's large calls on one thread.
+    static func bulk<T: Sendable>(_ bytes: Int, _ body: @Sendable () async throws -> T) async throws -> T {
+        guard bytes > 64 * 1024 else { return try await body() }
+        return try await withTaskExecutorPreference(globalConcurrentExecutor) { try await body() }
     }
 
     /// The current object must be a regular file (ISDIR / SYMLINK / INVAL otherwise).

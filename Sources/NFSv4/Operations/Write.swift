@@ -17,7 +17,8 @@ extension Operations {
         try await requireRegular(ctx, handle)
         renewLease(ctx, for: id)
         try ctx.state.with { (t: inout StateTables) throws(NFSStatus) in try t.checkIO(id, file: handle, write: true) }
-        let result = try await ctx.fs.write(handle.inode, offset: offset, data, stable: stability)
+        let fs = ctx.fs
+        let result = try await bulk(data.readableBytes) { try await fs.write(handle.inode, offset: offset, data, stable: stability) }
         out.xdrU32(UInt32(result.count))
         out.xdrU32(UInt32(result.committed.rawValue))
         out.xdrU64(result.verifier)
@@ -28,6 +29,7 @@ extension Operations {
         _ = try d.u64(); _ = try d.u32()
         let handle = try ctx.currentHandle()
         try await requireRegular(ctx, handle)
-        out.xdrU64(try await ctx.fs.commit(handle.inode))
+        let fs = ctx.fs
+        out.xdrU64(try await bulk(.max) { try await fs.commit(handle.inode) })
     }
 }
