@@ -23,9 +23,9 @@ public struct FileHandle: Hashable, Sendable {
 public struct FileHandleCodec: Sendable {
     static let version: UInt8 = 2
     static let macLength = 8
-    private let key: [UInt8]
+    private let keyed: KeyedMAC
 
-    public init(key: [UInt8]) { self.key = key }
+    public init(key: [UInt8]) { keyed = KeyedMAC(key: key) }
 
     public static func newKey() -> [UInt8] { (0..<32).map { _ in UInt8.random(in: 0...255) } }
 
@@ -57,10 +57,19 @@ public struct FileHandleCodec: Sendable {
     }
 
     private func mac(_ body: [UInt8]) -> [UInt8] {
-        Array(HMAC<SHA256>.authenticationCode(for: body, using: SymmetricKey(data: key))).prefix(Self.macLength).map { $0 }
+        var hmac = keyed.initial
+        hmac.update(data: body)
+        return Array(hmac.finalize().prefix(Self.macLength))
     }
 
     private func constantTimeEqual(_ a: [UInt8], _ b: [UInt8]) -> Bool {
         a.count == b.count && zip(a, b).reduce(0) { $0 | ($1.0 ^ $1.1) } == 0
     }
+}
+
+/// An HMAC already keyed: every handle copies it instead of deriving the padded keys again.
+private final class KeyedMAC: @unchecked Sendable {
+    // Never mutated after init; each use works on its own copy.
+    let initial: HMAC<SHA256>
+    init(key: [UInt8]) { initial = HMAC<SHA256>(key: SymmetricKey(data: key)) }
 }

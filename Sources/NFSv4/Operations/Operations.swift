@@ -95,7 +95,9 @@ enum Operations {
                                 _ requested: AttributeBitmap) async throws -> AttributeSource {
         var stats: FileSystemStats?
         if !requested.intersection(Attr.fileSystemWide).isEmpty { stats = try await ctx.fs.statfs() }
-        return AttributeSource(attributes: attributes, handle: handle, handleBytes: ctx.server.codec.encode(handle),
+        // Encoding a handle costs an HMAC: only when the client asked for it (READDIR without it is common).
+        let handleBytes = requested.contains(Attr.filehandle) ? ctx.server.codec.encode(handle) : []
+        return AttributeSource(attributes: attributes, handle: handle, handleBytes: handleBytes,
                                leaseSeconds: ctx.server.configuration.leaseSeconds, stats: stats)
     }
 }
