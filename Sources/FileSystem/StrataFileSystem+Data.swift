@@ -8,19 +8,28 @@ extension StrataFileSystem {
         guard count >= 0 else { throw .invalid }
         // Reads see unstable writes by flushing them first (a file being read back is done being written).
         try await flushPending(ino)
-        let chunk = UInt64(chunkSize)
-        let (inode, chunks) = try await reading { r in
-            let inode = try self.node(r, ino)
-            guard inode.type == .regular else { throw inode.type == .directory ? FSError.isDirectory : FSError.invalid }
-            guard count > 0, offset < inode.size else { return (inode, [Chunk]()) }
-            let end = min(inode.size, offset + UInt64(count))
-            return (inode, try r.chunks(ino, in: Int64(offset / chunk)...Int64((end - 1) / chunk)))
-        }
+        let (inode, chunks) = try await fileChunks(ino, offset: offset, count: count)
         guard count > 0, offset < inode.size else { return (allocator.buffer(capacity: 0), offset >= inode.size) }
         let end = min(inode.size, offset + UInt64(count))
         let data = try await assemble(offset..<end, from: chunks)
         try await touchAccessTime(inode)
         return (data, end == inode.size)
+    }
+
+    /// The inode and the chunks a read of `count` bytes at `offset` needs (from memory when cached).
+    private func fileChunks(_ ino: InodeID, offset: UInt64, count: Int) async throws(FSError) -> (Inode, [Chunk]) {
+        let chunk = UInt64(chunkSize)
+        // The range asked for may run past the end; chunks there do not exist, so asking costs nothing.
+        let start = min(offset, Limits.maxFileSize - 1)
+        let last = min(Limits.maxFileSize, start + UInt64(max(count, 1)))
+        let indexes = Int64(start / chunk)...Int64((last - 1) / chunk)
+        let found: (Inode?, [Chunk])
+        do { found = try await store.inodeAndChunks(ino, in: indexes) } catch { throw mapped(error) }
+        guard let inode = found.0, inode.fileSystem == id else { throw .stale }
+        guard inode.type == .regular else { throw inode.type == .directory ? .isDirectory : .invalid }
+        guard count > 0, offset < inode.size else { return (inode, []) }
+        let end = min(inode.size, offset + UInt64(count))
+        return (inode, found.1.filter { UInt64($0.index) * chunk < end })
     }
 
     /// The bytes of `range` from the chunks that cover it; holes and bytes past a chunk's length are zeros.

@@ -61,7 +61,19 @@ public protocol MetadataStore: Sendable {
     func write<T: Sendable>(_ body: @escaping @Sendable (any MetadataWriter) throws -> T) async throws -> T
     /// The committed inode, possibly served from a cache that the engine keeps exact.
     func inode(_ id: InodeID) async throws -> Inode?
+    /// An inode and its chunks in `indexes` as of one committed state; engines that keep both in memory
+    /// answer without a transaction (the read path of every READ).
+    func inodeAndChunks(_ id: InodeID, in indexes: ClosedRange<Int64>) async throws -> (Inode?, [Chunk])
     /// Counts how many times this store has been opened; it changes on every restart.
     var openCount: UInt64 { get }
     func close() async throws
+}
+
+extension MetadataStore {
+    public func inodeAndChunks(_ id: InodeID, in indexes: ClosedRange<Int64>) async throws -> (Inode?, [Chunk]) {
+        try await read { r in
+            guard let inode = try r.inode(id) else { return (nil, []) }
+            return (inode, try r.chunks(id, in: indexes))
+        }
+    }
 }

@@ -1,18 +1,24 @@
 import Synchronization
 
-/// Committed inode rows kept in memory, exact because this process is the database's only writer (the
+/// Committed inode rows, and whole chunk maps of files read lately, kept in memory, exact because this process is the database's only writer (the
 /// store holds an exclusive lock on its directory). The writer applies each batch after it commits; a reader
 /// that missed the cache inserts what it read only if no commit happened meanwhile (the epoch is unchanged),
 /// so a slow reader can never put back a value older than a commit.
 final class InodeCache: Sendable {
     private struct State {
         var rows: [InodeID: Inode] = [:]
+        /// A file's every chunk, in index order.
+        var chunkMaps: [InodeID: [Chunk]] = [:]
+        var cachedChunks = 0
         var epoch: UInt64 = 0
     }
     private let state = Mutex(State())
     private let limit: Int
+    private let chunkLimit: Int
+    /// Files with more chunks than this are read by range, never cached whole.
+    static let chunkMapLimit = 4096
 
-    init(limit: Int = 200_000) { self.limit = limit }
+    init(limit: Int = 200_000, chunkLimit: Int = 1_000_000) { self.limit = limit; self.chunkLimit = chunkLimit }
 
     var epoch: UInt64 { state.withLock { $0.epoch } }
 
@@ -26,16 +32,46 @@ final class InodeCache: Sendable {
         }
     }
 
-    /// Applies a committed batch: new values, and nil for deleted inodes.
-    func apply(_ changes: [InodeID: Inode?]) {
+    func chunkMap(_ id: InodeID) -> [Chunk]? { state.withLock { $0.chunkMaps[id] } }
+
+    /// An inode and its chunks in `indexes`, when both are cached (read under one lock, so from one state).
+    func cachedFile(_ id: InodeID, in indexes: ClosedRange<Int64>) -> (Inode, [Chunk])? {
+        state.withLock { s in
+            guard let inode = s.rows[id], let map = s.chunkMaps[id] else { return nil }
+            return (inode, Self.slice(map, indexes))
+        }
+    }
+
+    /// The chunks of a sorted map whose index is in `indexes`.
+    static func slice(_ map: [Chunk], _ indexes: ClosedRange<Int64>) -> [Chunk] {
+        var low = 0, high = map.count
+        while low < high { let mid = (low + high) / 2; if map[mid].index < indexes.lowerBound { low = mid + 1 } else { high = mid } }
+        var result: [Chunk] = []
+        var i = low
+        while i < map.count, map[i].index <= indexes.upperBound { result.append(map[i]); i += 1 }
+        return result
+    }
+
+    func insertChunkMap(_ id: InodeID, _ chunks: [Chunk], readAtEpoch epoch: UInt64) {
+        state.withLock { s in
+            guard s.epoch == epoch, s.chunkMaps[id] == nil else { return }
+            if s.cachedChunks + chunks.count > chunkLimit { s.chunkMaps.removeAll(keepingCapacity: true); s.cachedChunks = 0 }
+            s.chunkMaps[id] = chunks
+            s.cachedChunks += chunks.count
+        }
+    }
+
+    /// Applies a committed batch: new values, nil for deleted inodes, and the files whose chunks changed.
+    func apply(_ changes: [InodeID: Inode?], chunksChanged: Set<InodeID> = []) {
         state.withLock { s in
             s.epoch &+= 1
             if s.rows.count + changes.count > limit { s.rows.removeAll(keepingCapacity: true) }
             for (id, value) in changes { s.rows[id] = value }
+            for id in chunksChanged { if let gone = s.chunkMaps.removeValue(forKey: id) { s.cachedChunks -= gone.count } }
         }
     }
 
     func invalidateAll() {
-        state.withLock { s in s.epoch &+= 1; s.rows.removeAll() }
+        state.withLock { s in s.epoch &+= 1; s.rows.removeAll(); s.chunkMaps.removeAll(); s.cachedChunks = 0 }
     }
 }

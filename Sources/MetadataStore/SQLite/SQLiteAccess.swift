@@ -11,6 +11,8 @@ final class SQLiteAccess: MetadataWriter {
     private let readEpoch: UInt64
     private var operationChanges: [InodeID: Inode?] = [:]
     private(set) var batchChanges: [InodeID: Inode?] = [:]
+    private var operationChunkChanges: Set<InodeID> = []
+    private(set) var batchChunkChanges: Set<InodeID> = []
     /// Set when a change touched more inodes than it tracked (a whole file system deleted).
     private(set) var invalidatesCache = false
 
@@ -21,9 +23,14 @@ final class SQLiteAccess: MetadataWriter {
     func keepOperationChanges() {
         batchChanges.merge(operationChanges) { _, new in new }
         operationChanges.removeAll(keepingCapacity: true)
+        batchChunkChanges.formUnion(operationChunkChanges)
+        operationChunkChanges.removeAll(keepingCapacity: true)
     }
 
-    func discardOperationChanges() { operationChanges.removeAll(keepingCapacity: true) }
+    func discardOperationChanges() {
+        operationChanges.removeAll(keepingCapacity: true)
+        operationChunkChanges.removeAll(keepingCapacity: true)
+    }
 
     private func requireWritable() throws {
         guard writable else { throw MetadataStoreError.engine("write attempted in a read transaction") }
@@ -68,12 +75,28 @@ final class SQLiteAccess: MetadataWriter {
     }
 
     func chunks(_ inode: InodeID, in indexes: ClosedRange<Int64>) throws -> [Chunk] {
+        // Readers answer from the file's cached chunk map, loading it whole when the file is small enough;
+        // the writer always asks SQLite, which holds its own uncommitted changes.
+        if !writable {
+            if let map = try cachedChunkMap(inode) { return InodeCache.slice(map, indexes) }
+        }
         let stmt = try db.cachedStatement(
             sql: "SELECT idx, block, length, class FROM chunk WHERE ino = ? AND idx BETWEEN ? AND ? ORDER BY idx")
         let rows = try Row.fetchCursor(stmt, arguments: [Int64(bitPattern: inode), indexes.lowerBound, indexes.upperBound])
         var result: [Chunk] = []
         while let row = try rows.next() { result.append(try Self.decodeChunk(row, inode: inode)) }
         return result
+    }
+
+    private func cachedChunkMap(_ inode: InodeID) throws -> [Chunk]? {
+        if let map = cache.chunkMap(inode) { return map }
+        let stmt = try db.cachedStatement(sql: "SELECT idx, block, length, class FROM chunk WHERE ino = ? ORDER BY idx LIMIT ?")
+        let rows = try Row.fetchCursor(stmt, arguments: [Int64(bitPattern: inode), InodeCache.chunkMapLimit + 1])
+        var map: [Chunk] = []
+        while let row = try rows.next() { map.append(try Self.decodeChunk(row, inode: inode)) }
+        guard map.count <= InodeCache.chunkMapLimit else { return nil }
+        cache.insertChunkMap(inode, map, readAtEpoch: readEpoch)
+        return map
     }
 
     func fileSystem(_ id: FileSystemID) throws -> FileSystemRecord? {
@@ -238,6 +261,7 @@ final class SQLiteAccess: MetadataWriter {
 
     func putChunk(_ chunk: Chunk) throws {
         try requireWritable()
+        operationChunkChanges.insert(chunk.inode)
         let old = try chunks(chunk.inode, in: chunk.index...chunk.index).first
         if let old, old.block != chunk.block { try collect([old]) }
         try db.cachedStatement(sql: "INSERT OR REPLACE INTO chunk(ino, idx, block, length, class) VALUES (?, ?, ?, ?, ?)")
@@ -247,6 +271,7 @@ final class SQLiteAccess: MetadataWriter {
 
     func removeChunks(_ inode: InodeID, from index: Int64) throws {
         try requireWritable()
+        operationChunkChanges.insert(inode)
         let doomed = try chunks(inode, in: index...Int64.max)
         guard !doomed.isEmpty else { return }
         try collect(doomed)

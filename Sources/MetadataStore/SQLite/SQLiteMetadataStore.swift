@@ -91,6 +91,14 @@ public final class SQLiteMetadataStore: MetadataStore {
         return try await read { try $0.inode(id) }
     }
 
+    public func inodeAndChunks(_ id: InodeID, in indexes: ClosedRange<Int64>) async throws -> (Inode?, [Chunk]) {
+        if let cached = cache.cachedFile(id, in: indexes) { return cached }
+        return try await read { r in
+            guard let inode = try r.inode(id) else { return (nil, []) }
+            return (inode, try r.chunks(id, in: indexes))
+        }
+    }
+
     public func close() async throws {
         committer.close()
         defer { releaseLock() }
