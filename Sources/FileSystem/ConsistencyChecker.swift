@@ -78,6 +78,14 @@ public struct ConsistencyChecker: Sendable {
                 } else {
                     problems.append("chunk \(c.inode)/\(c.index) names missing block \(c.block)")
                 }
+                for slice in c.slices {
+                    if slice.length <= 0 || slice.end > c.length {
+                        problems.append("slice of chunk \(c.inode)/\(c.index) covers \(slice.offset)..<\(slice.end), chunk holds \(c.length)")
+                    }
+                    if (blockSizes[slice.block] ?? -1) < slice.blockOffset + slice.length {
+                        problems.append("slice of chunk \(c.inode)/\(c.index) names block \(slice.block), missing or too short")
+                    }
+                }
                 return true
             }
             return problems

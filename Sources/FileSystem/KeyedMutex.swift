@@ -13,6 +13,8 @@ final class KeyedMutex<Key: Hashable & Sendable>: Sendable {
     }
 
     private func acquire(_ key: Key) async {
+        // Uncontended (the usual case): no suspension at all.
+        if waiters.withLock({ table in table[key] == nil ? { table[key] = []; return true }() : false }) { return }
         await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
             let owned: Bool = waiters.withLock { table in
                 if table[key] == nil { table[key] = []; return true }

@@ -44,28 +44,33 @@ final class PendingWrites: Sendable {
         let end = offset + UInt64(data.readableBytes)
         let now = Timestamp.now()
         let (fileBytes, added): (Int, Int) = files.withLock { table in
-            var file = table[ino] ?? File(owner: owner)
-            var position = offset
-            var added = 0
-            while position < end {
-                let index = Int64(position / chunk)
-                let within = Int(position % chunk)
-                let length = Int(min(end - position, chunk - UInt64(within)))
-                var copy = ByteBuffer()
-                copy.reserveCapacity(length)
-                copy.writeImmutableBuffer(data.getSlice(at: data.readerIndex + Int(position - offset), length: length)!)
-                added += Self.insert(Extent(offset: within, data: copy), into: &file.chunks[index, default: []])
-                position += UInt64(length)
-            }
-            file.end = max(file.end, end)
-            file.writes &+= 1
-            file.mtime = now
-            file.bytes += added
-            table[ino] = file
-            return (file.bytes, added)
+            if table[ino] == nil { table[ino] = File(owner: owner) }
+            // Mutated in place: a copy of the File would copy every chunk's extents on each write.
+            return Self.add(to: &table[ino]!, offset: offset, end: end, data, chunk: chunk, now: now)
         }
         let all = total.add(added, ordering: .relaxed).newValue
         return fileBytes >= fileLimit || all >= totalLimit
+    }
+
+    private static func add(to file: inout File, offset: UInt64, end: UInt64, _ data: ByteBuffer, chunk: UInt64,
+                            now: Timestamp) -> (Int, Int) {
+        var position = offset
+        var added = 0
+        while position < end {
+            let index = Int64(position / chunk)
+            let within = Int(position % chunk)
+            let length = Int(min(end - position, chunk - UInt64(within)))
+            var copy = ByteBuffer()
+            copy.reserveCapacity(length)
+            copy.writeImmutableBuffer(data.getSlice(at: data.readerIndex + Int(position - offset), length: length)!)
+            added += insert(Extent(offset: within, data: copy), into: &file.chunks[index, default: []])
+            position += UInt64(length)
+        }
+        file.end = max(file.end, end)
+        file.writes &+= 1
+        file.mtime = now
+        file.bytes += added
+        return (file.bytes, added)
     }
 
     /// Inserts `new`, trimming what it overlaps; returns the change in bytes held.
@@ -98,6 +103,13 @@ final class PendingWrites: Sendable {
 
     func snapshot(_ ino: InodeID) -> File? { files.withLock { $0[ino] } }
 
+    /// What the attributes need of a file's pending writes (without holding on to its extents).
+    struct Summary: Sendable { var end: UInt64; var writes: UInt64; var mtime: Timestamp }
+
+    func summary(_ ino: InodeID) -> Summary? {
+        files.withLock { $0[ino].map { Summary(end: $0.end, writes: $0.writes, mtime: $0.mtime) } }
+    }
+
     /// Forgets a file's pending writes once they are in the stores (or the file is gone).
     func remove(_ ino: InodeID) {
         guard let file = files.withLock({ $0.removeValue(forKey: ino) }) else { return }
@@ -116,7 +128,7 @@ final class PendingWrites: Sendable {
 
 extension Attributes {
     /// What the file's attributes are once its pending writes land (size, times, change).
-    mutating func include(_ file: PendingWrites.File) {
+    mutating func include(_ file: PendingWrites.Summary) {
         size = max(size, file.end)
         mtime = max(mtime, file.mtime)
         ctime = max(ctime, file.mtime)

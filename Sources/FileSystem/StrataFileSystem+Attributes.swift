@@ -90,6 +90,12 @@ extension StrataFileSystem {
                last.length > cut {
                 var shortened = last
                 shortened.length = cut
+                shortened.slices = last.slices.compactMap { slice in
+                    guard slice.offset < cut else { return nil }
+                    var kept = slice
+                    kept.length = min(slice.length, cut - slice.offset)
+                    return kept
+                }
                 try w.putChunk(shortened)
             }
         }

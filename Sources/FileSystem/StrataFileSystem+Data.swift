@@ -56,8 +56,21 @@ extension StrataFileSystem {
         return out
     }
 
+    /// `range` of a chunk: its base block's bytes with its slices laid over them in order.
     private func fetch(_ piece: Chunk, _ range: Range<Int>) async throws(FSError) -> ByteBuffer {
-        guard let key = BlockKey(piece.block) else { throw .io }
+        var bytes = try await fetchBlock(piece.block, range)
+        for slice in piece.slices {
+            let lower = max(range.lowerBound, slice.offset), upper = min(range.upperBound, slice.end)
+            guard lower < upper else { continue }
+            let start = slice.blockOffset + lower - slice.offset
+            let part = try await fetchBlock(slice.block, start..<start + upper - lower)
+            bytes.setBuffer(part, at: bytes.readerIndex + lower - range.lowerBound)
+        }
+        return bytes
+    }
+
+    private func fetchBlock(_ block: String, _ range: Range<Int>) async throws(FSError) -> ByteBuffer {
+        guard let key = BlockKey(block) else { throw .io }
         var bytes: ByteBuffer
         do { bytes = try await blocks.get(key, range: range) } catch { throw mapped(error) }
         // A block is never shorter than its chunk's length; if it were, zeros are safer than a short read.
@@ -88,9 +101,15 @@ extension StrataFileSystem {
         }
         if stable == .unstable {
             // Kept in memory until COMMIT, CLOSE, a size limit or a few seconds pass (see PendingWrites).
-            let flushNow = try await fileLocks.withLock(ino) { () throws(FSError) -> Bool in pending.add(ino, offset: offset, data, chunkSize: chunkSize, owner: self) }
+            let (attributes, flushNow) = try await fileLocks.withLock(ino) { () async throws(FSError) -> (Attributes, Bool) in
+                let flushNow = self.pending.add(ino, offset: offset, data, chunkSize: self.chunkSize, owner: self)
+                var attributes = Attributes(try await self.loadInode(ino))
+                if let file = self.pending.summary(ino) { attributes.include(file) }
+                return (attributes, flushNow)
+            }
+            // A flush keeps the attributes the client was just given.
             if flushNow { try await flushPending(ino) }
-            return WriteResult(count: count, committed: .unstable, verifier: writeVerifier, attributes: try await getattr(ino))
+            return WriteResult(count: count, committed: .unstable, verifier: writeVerifier, attributes: attributes)
         }
         let written = try await fileLocks.withLock(ino) { () async throws(FSError) -> Inode in
             // Older unstable bytes must land first, or they would later overwrite this write's.
@@ -151,14 +170,23 @@ extension StrataFileSystem {
     }
 
     private struct PlannedChunk: Sendable {
-        var index: Int64
-        /// The chunk this one was merged with, which must still be there at commit (nil: none was).
+        /// The record to store.
+        var chunk: Chunk
+        /// The chunk this one was built on, which must still be there at commit (nil: none was).
         var replaces: Chunk?
         /// Covers its whole chunk, so it replaces whatever is there without reading or checking it.
         var whole: Bool
-        var block: BlockKey
-        var length: Int
-        var bytes: ByteBuffer
+        /// A new base block and its bytes; nil when the chunk only gains slices.
+        var newBase: (key: BlockKey, bytes: ByteBuffer)?
+    }
+
+    /// A chunk takes its dirty extents as slices (no read, no rewrite) when they are small, lie inside what
+    /// it already holds, and it has few slices yet; otherwise it is rewritten whole (which folds its slices).
+    static let maxSlicesPerChunk = 256
+
+    private func takesSlices(_ extents: [PendingWrites.Extent], over old: Chunk?) -> Bool {
+        guard let old, old.slices.count + extents.count <= Self.maxSlicesPerChunk else { return false }
+        return extents.allSatisfy { $0.end <= old.length } && extents.reduce(0) { $0 + $1.data.readableBytes } <= chunkSize / 2
     }
 
     /// Puts the new blocks, then swaps them in if no chunk changed meanwhile; nil when one did. `writes` is
@@ -180,9 +208,22 @@ extension StrataFileSystem {
         }
         let byIndex = Dictionary(existing.map { ($0.index, $0) }, uniquingKeysWith: { a, _ in a })
         var plan: [PlannedChunk] = []
+        // Every slice of this batch goes into one shared block.
+        let sliceKey = BlockKey.random()
+        var sliceBytes = allocator.buffer(capacity: 0)
         for (index, extents) in pieces {
             let whole = covers(extents)
             let old = whole ? nil : byIndex[index]
+            if !whole, takesSlices(extents, over: old), var chunk = old {
+                for e in extents {
+                    chunk.slices.append(Slice(offset: e.offset, length: e.data.readableBytes, block: sliceKey.rawValue,
+                                              blockOffset: sliceBytes.writerIndex))
+                    var data = e.data
+                    sliceBytes.writeBuffer(&data)
+                }
+                plan.append(PlannedChunk(chunk: chunk, replaces: old, whole: false, newBase: nil))
+                continue
+            }
             let length = max(old?.length ?? 0, extents.last!.end)
             var bytes: ByteBuffer
             if extents.count == 1, extents[0].offset == 0, extents[0].end >= (old?.length ?? 0) {
@@ -196,51 +237,53 @@ extension StrataFileSystem {
                 if bytes.writerIndex < length { bytes.writeRepeatingByte(0, count: length - bytes.writerIndex) }
                 for e in extents { bytes.setBuffer(e.data, at: e.offset) }
             }
-            plan.append(PlannedChunk(index: index, replaces: old, whole: whole, block: .random(), length: length, bytes: bytes))
+            let key = BlockKey.random()
+            plan.append(PlannedChunk(chunk: Chunk(inode: ino, index: index, block: key.rawValue, length: length),
+                                     replaces: old, whole: whole, newBase: (key, bytes)))
         }
-        try await putBlocks(plan)
+        var newBlocks = plan.compactMap(\.newBase)
+        if sliceBytes.readableBytes > 0 { newBlocks.append((sliceKey, sliceBytes)) }
+        try await putBlocks(newBlocks)
         let planned = plan
         do {
             let inode = try await store.write { [id] w -> Inode? in
                 guard var inode = try w.inode(ino), inode.fileSystem == id else { throw FSError.stale }
                 guard inode.type == .regular else { throw inode.type == .directory ? FSError.isDirectory : FSError.invalid }
                 for piece in planned where !piece.whole {
-                    let current = try w.chunks(ino, in: piece.index...piece.index).first
+                    let current = try w.chunks(ino, in: piece.chunk.index...piece.chunk.index).first
                     guard current == piece.replaces else { return nil }
                 }
-                for piece in planned {
-                    try w.putChunk(Chunk(inode: ino, index: piece.index, block: piece.block.rawValue, length: piece.length))
-                }
+                for piece in planned { try w.putChunk(piece.chunk) }
                 inode.size = max(inode.size, end)
                 if let mtime { inode.mtime = mtime; inode.ctime = max(inode.ctime, mtime) }
                 inode.change &+= writes
                 try w.updateInode(inode)
                 return inode
             }
-            if inode == nil { await discard(planned) }
+            if inode == nil { await discard(newBlocks.map(\.key)) }
             if planned.contains(where: { $0.whole || $0.replaces != nil }) { collector.kick() }
             return inode
         } catch {
-            await discard(planned)
+            await discard(newBlocks.map(\.key))
             throw mapped(error)
         }
     }
 
-    private func putBlocks(_ plan: [PlannedChunk]) async throws(FSError) {
+    private func putBlocks(_ blocks: [(key: BlockKey, bytes: ByteBuffer)]) async throws(FSError) {
         do {
             try await withThrowingTaskGroup(of: Void.self) { group in
-                for planned in plan { group.addTask { try await self.blocks.put(planned.block, planned.bytes) } }
+                for block in blocks { group.addTask { try await self.blocks.put(block.key, block.bytes) } }
                 try await group.waitForAll()
             }
         } catch {
-            await discard(plan)
+            await discard(blocks.map(\.key))
             throw mapped(error)
         }
     }
 
     /// Deletes blocks that no metadata will reference.
-    private func discard(_ plan: [PlannedChunk]) async {
-        try? await blocks.delete(plan.map(\.block))
+    private func discard(_ keys: [BlockKey]) async {
+        try? await blocks.delete(keys)
     }
 
     public func commit(_ ino: InodeID) async throws(FSError) -> UInt64 {

@@ -75,7 +75,7 @@ public final class StrataFileSystem: FileSystem {
         // Under the file's lock, so a flush cannot land between reading the inode and the pending writes.
         return try await fileLocks.withLock(ino) { () async throws(FSError) -> Attributes in
             var attributes = Attributes(try await self.loadInode(ino))
-            if let file = self.pending.snapshot(ino) { attributes.include(file) }
+            if let file = self.pending.summary(ino) { attributes.include(file) }
             return attributes
         }
     }

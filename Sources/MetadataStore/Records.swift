@@ -77,12 +77,31 @@ public struct DirEntryRecord: Hashable, Sendable {
 public struct Chunk: Hashable, Sendable {
     public var inode: InodeID
     public var index: Int64
+    /// The chunk's base content; bytes of it past `length` are not part of the file.
     public var block: String
     public var length: Int
     public var storageClass: StorageClass
-    public init(inode: InodeID, index: Int64, block: String, length: Int, storageClass: StorageClass = .standard) {
+    /// Small writes laid over the base, oldest first (a later one wins where they overlap).
+    public var slices: [Slice]
+    public init(inode: InodeID, index: Int64, block: String, length: Int, storageClass: StorageClass = .standard,
+                slices: [Slice] = []) {
         self.inode = inode; self.index = index; self.block = block; self.length = length; self.storageClass = storageClass
+        self.slices = slices
     }
+}
+
+/// Bytes written over part of a chunk without rewriting the chunk (as JuiceFS does): `length` bytes at
+/// `offset` in the chunk, stored at `blockOffset` in `block`. One block holds the slices of many chunks,
+/// so a flush of scattered small writes is one block and one transaction.
+public struct Slice: Hashable, Sendable {
+    public var offset: Int
+    public var length: Int
+    public var block: String
+    public var blockOffset: Int
+    public init(offset: Int, length: Int, block: String, blockOffset: Int) {
+        self.offset = offset; self.length = length; self.block = block; self.blockOffset = blockOffset
+    }
+    public var end: Int { offset + length }
 }
 
 public struct FileSystemRecord: Hashable, Sendable {

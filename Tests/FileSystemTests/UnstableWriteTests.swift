@@ -102,3 +102,38 @@ struct SplitMix {
         return z ^ (z >> 31)
     }
 }
+
+/// Small writes inside existing data become slices over the chunk instead of rewriting it.
+@Suite struct SliceTests {
+    @Test func smallWritesBecomeSlicesThatReadBackTruncateAndFoldAway() async throws {
+        let v = try await TestVolume.make(chunkSize: 16 * 1024, pendingFileLimit: 1 << 30)
+        var model = pattern(1, 64 * 1024)
+        let f = try await v.file("f", contents: model)
+        var generator = SplitMix(seed: 7)
+        for round in 0..<200 {
+            let offset = Int(generator.next() % UInt64(model.count - 600)), length = 1 + Int(generator.next() % 500)
+            let bytes = pattern(100 + round, length)
+            _ = try await v.fs.write(f.id, offset: UInt64(offset), ByteBuffer(bytes: bytes), stable: round % 3 == 0 ? .fileSync : .unstable)
+            model.replaceSubrange(offset..<offset + length, with: bytes)
+            if round % 10 == 9 { _ = try await v.fs.commit(f.id) }
+        }
+        _ = try await v.fs.commit(f.id)
+        let chunks = try await v.engine.store.read { try $0.chunks(f.id, in: 0...3) }
+        // Some chunks carry slices, and none more than the limit (more were folded into a new base).
+        #expect(chunks.contains { !$0.slices.isEmpty })
+        #expect(chunks.allSatisfy { $0.slices.count <= StrataFileSystem.maxSlicesPerChunk })
+        #expect(try await v.contents(f.id) == model)
+        #expect(try await v.problems() == [])
+
+        // Truncating into a chunk with slices clips them; growing again shows zeros there.
+        _ = try await v.fs.setattr(f.id, SetAttributes(size: 20_000), as: .root)
+        _ = try await v.fs.setattr(f.id, SetAttributes(size: 30_000), as: .root)
+        #expect(try await v.contents(f.id) == Array(model[0..<20_000]) + [UInt8](repeating: 0, count: 10_000))
+        #expect(try await v.problems() == [])
+
+        // Removing the file frees every block, shared slice blocks included.
+        _ = try await v.fs.remove(v.root, Name("f"), as: .root)
+        #expect(try await v.problems() == [])
+        #expect(try await v.engine.blocks.list().isEmpty)
+    }
+}

@@ -85,7 +85,23 @@ final class SQLiteAccess: MetadataWriter {
         let rows = try Row.fetchCursor(stmt, arguments: [Int64(bitPattern: inode), indexes.lowerBound, indexes.upperBound])
         var result: [Chunk] = []
         while let row = try rows.next() { result.append(try Self.decodeChunk(row, inode: inode)) }
+        try attachSlices(&result, inode)
         return result
+    }
+
+    /// Fills in the slices of `chunks` (all of one inode, in index order).
+    private func attachSlices(_ chunks: inout [Chunk], _ inode: InodeID) throws {
+        guard let first = chunks.first?.index, let last = chunks.last?.index else { return }
+        let stmt = try db.cachedStatement(
+            sql: "SELECT idx, off, len, block, boff FROM slice WHERE ino = ? AND idx BETWEEN ? AND ? ORDER BY idx, id")
+        let rows = try Row.fetchCursor(stmt, arguments: [Int64(bitPattern: inode), first, last])
+        var position = [Int64: Int]()
+        while let row = try rows.next() {
+            let index: Int64 = row[0]
+            if position.isEmpty { for (i, c) in chunks.enumerated() { position[c.index] = i } }
+            guard let at = position[index] else { continue }
+            chunks[at].slices.append(Slice(offset: row[1], length: row[2], block: row[3], blockOffset: row[4]))
+        }
     }
 
     private func cachedChunkMap(_ inode: InodeID) throws -> [Chunk]? {
@@ -95,6 +111,7 @@ final class SQLiteAccess: MetadataWriter {
         var map: [Chunk] = []
         while let row = try rows.next() { map.append(try Self.decodeChunk(row, inode: inode)) }
         guard map.count <= InodeCache.chunkMapLimit else { return nil }
+        try attachSlices(&map, inode)
         cache.insertChunkMap(inode, map, readAtEpoch: readEpoch)
         return map
     }
@@ -130,6 +147,7 @@ final class SQLiteAccess: MetadataWriter {
 
     func referencedBlocks() throws -> Set<String> {
         var blocks = Set(try String.fetchAll(db, sql: "SELECT block FROM chunk"))
+        blocks.formUnion(try String.fetchAll(db, sql: "SELECT DISTINCT block FROM slice"))
         blocks.formUnion(try String.fetchAll(db, sql: "SELECT block FROM garbage"))
         return blocks
     }
@@ -157,8 +175,17 @@ final class SQLiteAccess: MetadataWriter {
             SELECT c.idx, c.block, c.length, c.class, c.ino FROM chunk c JOIN inode i ON i.id = c.ino
             WHERE i.fs = ? ORDER BY c.ino, c.idx
             """, arguments: [fileSystem])
+        var slices: [[Int64]: [Slice]] = [:]
+        for row in try Row.fetchAll(db, sql: """
+            SELECT s.ino, s.idx, s.off, s.len, s.block, s.boff FROM slice s JOIN inode i ON i.id = s.ino
+            WHERE i.fs = ? ORDER BY s.id
+            """, arguments: [fileSystem]) {
+            slices[[row[0], row[1]], default: []].append(Slice(offset: row[2], length: row[3], block: row[4], blockOffset: row[5]))
+        }
         while let row = try rows.next() {
-            if try !body(try Self.decodeChunk(row, inode: UInt64(bitPattern: row[4]))) { return }
+            var chunk = try Self.decodeChunk(row, inode: UInt64(bitPattern: row[4]))
+            chunk.slices = slices[[Int64(bitPattern: chunk.inode), chunk.index]] ?? []
+            if try !body(chunk) { return }
         }
     }
 
@@ -179,6 +206,8 @@ final class SQLiteAccess: MetadataWriter {
         for sql in [
             "INSERT OR IGNORE INTO garbage(block, class) SELECT c.block, c.class FROM chunk c JOIN inode i ON i.id = c.ino WHERE i.fs = ?",
             "DELETE FROM chunk WHERE ino IN (SELECT id FROM inode WHERE fs = ?)",
+            "INSERT OR IGNORE INTO garbage(block, class) SELECT DISTINCT s.block, 0 FROM slice s JOIN inode i ON i.id = s.ino WHERE i.fs = ?",
+            "DELETE FROM slice WHERE ino IN (SELECT id FROM inode WHERE fs = ?)",
             "DELETE FROM dentry WHERE dir IN (SELECT id FROM inode WHERE fs = ?)",
             "DELETE FROM inode WHERE fs = ?",
             "DELETE FROM filesystem WHERE id = ?",
@@ -267,6 +296,15 @@ final class SQLiteAccess: MetadataWriter {
         try db.cachedStatement(sql: "INSERT OR REPLACE INTO chunk(ino, idx, block, length, class) VALUES (?, ?, ?, ?, ?)")
             .execute(arguments: [Int64(bitPattern: chunk.inode), chunk.index, chunk.block, chunk.length,
                                  Int64(chunk.storageClass.rawValue)])
+        guard old?.slices ?? [] != chunk.slices else { return }
+        try db.cachedStatement(sql: "DELETE FROM slice WHERE ino = ? AND idx = ?")
+            .execute(arguments: [Int64(bitPattern: chunk.inode), chunk.index])
+        let insert = try db.cachedStatement(sql: "INSERT INTO slice(ino, idx, off, len, block, boff) VALUES (?, ?, ?, ?, ?, ?)")
+        for slice in chunk.slices {
+            try insert.execute(arguments: [Int64(bitPattern: chunk.inode), chunk.index, slice.offset, slice.length,
+                                           slice.block, slice.blockOffset])
+        }
+        try collectUnreferenced(Set((old?.slices ?? []).map(\.block)).subtracting(chunk.slices.map(\.block)))
     }
 
     func removeChunks(_ inode: InodeID, from index: Int64) throws {
@@ -277,6 +315,18 @@ final class SQLiteAccess: MetadataWriter {
         try collect(doomed)
         try db.cachedStatement(sql: "DELETE FROM chunk WHERE ino = ? AND idx >= ?")
             .execute(arguments: [Int64(bitPattern: inode), index])
+        let sliceBlocks = Set(doomed.flatMap { $0.slices.map(\.block) })
+        guard !sliceBlocks.isEmpty else { return }
+        try db.cachedStatement(sql: "DELETE FROM slice WHERE ino = ? AND idx >= ?")
+            .execute(arguments: [Int64(bitPattern: inode), index])
+        try collectUnreferenced(sliceBlocks)
+    }
+
+    /// Slice blocks are shared: one goes to garbage once no slice names it.
+    private func collectUnreferenced(_ blocks: Set<String>) throws {
+        let used = try db.cachedStatement(sql: "SELECT 1 FROM slice WHERE block = ? LIMIT 1")
+        let insert = try db.cachedStatement(sql: "INSERT OR IGNORE INTO garbage(block, class) VALUES (?, 0)")
+        for block in blocks where try Row.fetchOne(used, arguments: [block]) == nil { try insert.execute(arguments: [block]) }
     }
 
     func removeGarbage(_ blocks: [String]) throws {

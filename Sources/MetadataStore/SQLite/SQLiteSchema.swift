@@ -38,6 +38,14 @@ enum SQLiteSchema {
                                       PRIMARY KEY(kind, id)) WITHOUT ROWID;
                 """)
         }
+        migrator.registerMigration("v3-slices") { db in
+            try db.execute(sql: """
+                CREATE TABLE slice(id INTEGER PRIMARY KEY AUTOINCREMENT, ino INTEGER NOT NULL, idx INTEGER NOT NULL,
+                                   off INTEGER NOT NULL, len INTEGER NOT NULL, block TEXT NOT NULL, boff INTEGER NOT NULL);
+                CREATE INDEX slice_chunk ON slice(ino, idx, id);
+                CREATE INDEX slice_block ON slice(block);
+                """)
+        }
         return migrator
     }
 }
