@@ -186,6 +186,8 @@ extension StrataFileSystem {
 
     private func takesSlices(_ extents: [PendingWrites.Extent], over old: Chunk?) -> Bool {
         guard let old, old.slices.count + extents.count <= Self.maxSlicesPerChunk else { return false }
+        // A write of everything the chunk holds replaces it without reading it: no slice needed.
+        if extents.count == 1, extents[0].offset == 0, extents[0].end >= old.length { return false }
         return extents.allSatisfy { $0.end <= old.length } && extents.reduce(0) { $0 + $1.data.readableBytes } <= chunkSize / 2
     }
 
