@@ -5,6 +5,9 @@ import Synchronization
 /// Data written UNSTABLE that is not in the stores yet. RFC 8881 §18.32.3 lets a server keep such data until
 /// COMMIT; the write verifier (new on every restart) tells clients to send it again if it was lost. Shared by
 /// every `StrataFileSystem` of one engine, so all of them see the same pending bytes.
+///
+/// A file's writes go into generations: the newest takes writes; once it holds `sealSize` bytes it is sealed
+/// and flushed in the background while the next one fills. Generations land in order, so later bytes win.
 final class PendingWrites: Sendable {
     /// Bytes of one chunk at `offset` within it.
     struct Extent: Sendable {
@@ -13,7 +16,8 @@ final class PendingWrites: Sendable {
         var end: Int { offset + data.readableBytes }
     }
 
-    struct File: Sendable {
+    struct Generation: Sendable {
+        var id: UInt64
         /// Per chunk index: sorted, non-overlapping extents (a later write replaces what it overlaps).
         var chunks: [Int64: [Extent]] = [:]
         /// One past the highest byte written.
@@ -22,38 +26,62 @@ final class PendingWrites: Sendable {
         var writes: UInt64 = 0
         var mtime: Timestamp = .now()
         var bytes = 0
-        var since = ContinuousClock.now
-        /// The file system that took them (flushes go through it; every instance of one file system is alike).
-        var owner: StrataFileSystem?
     }
+
+    struct File: Sendable {
+        var generations: [Generation]
+        var since = ContinuousClock.now
+        var backgroundFlush = false
+        /// The file system that took them (flushes go through it; every instance of one file system is alike).
+        var owner: StrataFileSystem
+        var bytes: Int { generations.reduce(0) { $0 + $1.bytes } }
+    }
+
+    /// What a writer must do after adding.
+    enum AfterAdd { case nothing, flushSealedInBackground, flushNow }
 
     private let files = Mutex<[InodeID: File]>([:])
     private let total = Atomic<Int>(0)
+    private let nextGeneration = Atomic<UInt64>(1)
 
-    /// Files whose pending bytes reach this are flushed by the write that crossed it.
+    /// A generation is sealed (and flushed in the background) at this size.
+    let sealSize: Int
+    /// A file whose pending bytes reach this (the background flush is behind) is flushed by the writer.
     let fileLimit: Int
     /// All files' pending bytes together: past this, each write flushes its file.
     let totalLimit: Int
 
-    init(fileLimit: Int = 64 << 20, totalLimit: Int = 512 << 20) { self.fileLimit = fileLimit; self.totalLimit = totalLimit }
+    init(fileLimit: Int = 64 << 20, totalLimit: Int = 512 << 20) {
+        self.fileLimit = fileLimit; self.totalLimit = totalLimit
+        sealSize = max(1, fileLimit / 4)
+    }
+
+    private func newGeneration() -> Generation { Generation(id: nextGeneration.add(1, ordering: .relaxed).oldValue) }
 
     /// Takes a write (its bytes are copied: the caller's buffer may be a slice of a larger network read).
-    /// Returns true when the file or the total is over its limit and should be flushed now.
-    func add(_ ino: InodeID, offset: UInt64, _ data: ByteBuffer, chunkSize: Int, owner: StrataFileSystem) -> Bool {
+    func add(_ ino: InodeID, offset: UInt64, _ data: ByteBuffer, chunkSize: Int, owner: StrataFileSystem) -> AfterAdd {
         let chunk = UInt64(chunkSize)
         let end = offset + UInt64(data.readableBytes)
         let now = Timestamp.now()
-        let (fileBytes, added): (Int, Int) = files.withLock { table in
-            if table[ino] == nil { table[ino] = File(owner: owner) }
-            // Mutated in place: a copy of the File would copy every chunk's extents on each write.
-            return Self.add(to: &table[ino]!, offset: offset, end: end, data, chunk: chunk, now: now)
+        let (after, added): (AfterAdd, Int) = files.withLock { table in
+            if table[ino] == nil { table[ino] = File(generations: [newGeneration()], owner: owner) }
+            // Mutated in place: a copy would copy every chunk's extents on each write.
+            let added = Self.add(to: &table[ino]!.generations[table[ino]!.generations.count - 1],
+                                 offset: offset, end: end, data, chunk: chunk, now: now)
+            var after = AfterAdd.nothing
+            if table[ino]!.generations.last!.bytes >= sealSize {
+                table[ino]!.generations.append(newGeneration())
+                if !table[ino]!.backgroundFlush { table[ino]!.backgroundFlush = true; after = .flushSealedInBackground }
+            }
+            if table[ino]!.bytes >= fileLimit { after = .flushNow }
+            return (after, added)
         }
         let all = total.add(added, ordering: .relaxed).newValue
-        return fileBytes >= fileLimit || all >= totalLimit
+        return all >= totalLimit ? .flushNow : after
     }
 
-    private static func add(to file: inout File, offset: UInt64, end: UInt64, _ data: ByteBuffer, chunk: UInt64,
-                            now: Timestamp) -> (Int, Int) {
+    private static func add(to generation: inout Generation, offset: UInt64, end: UInt64, _ data: ByteBuffer,
+                            chunk: UInt64, now: Timestamp) -> Int {
         var position = offset
         var added = 0
         while position < end {
@@ -63,14 +91,14 @@ final class PendingWrites: Sendable {
             var copy = ByteBuffer()
             copy.reserveCapacity(length)
             copy.writeImmutableBuffer(data.getSlice(at: data.readerIndex + Int(position - offset), length: length)!)
-            added += insert(Extent(offset: within, data: copy), into: &file.chunks[index, default: []])
+            added += insert(Extent(offset: within, data: copy), into: &generation.chunks[index, default: []])
             position += UInt64(length)
         }
-        file.end = max(file.end, end)
-        file.writes &+= 1
-        file.mtime = now
-        file.bytes += added
-        return (file.bytes, added)
+        generation.end = max(generation.end, end)
+        generation.writes &+= 1
+        generation.mtime = now
+        generation.bytes += added
+        return added
     }
 
     /// Inserts `new`, trimming what it overlaps; returns the change in bytes held.
@@ -101,16 +129,66 @@ final class PendingWrites: Sendable {
 
     func has(_ ino: InodeID) -> Bool { files.withLock { $0[ino] != nil } }
 
-    func snapshot(_ ino: InodeID) -> File? { files.withLock { $0[ino] } }
+    /// The oldest generation with writes in it.
+    func oldest(_ ino: InodeID) -> Generation? {
+        files.withLock { $0[ino]?.generations.first { $0.writes > 0 } }
+    }
+
+    /// The oldest sealed generation (never the one taking writes).
+    func oldestSealed(_ ino: InodeID) -> Generation? {
+        files.withLock { table in
+            guard let file = table[ino], file.generations.count > 1 else { return nil }
+            return file.generations[0]
+        }
+    }
+
+    func contains(_ ino: InodeID, generation id: UInt64) -> Bool {
+        files.withLock { $0[ino]?.generations.contains { $0.id == id } ?? false }
+    }
+
+    /// Ends a background flush unless a generation was sealed meanwhile (then it goes on: true).
+    func finishBackgroundFlush(_ ino: InodeID) -> Bool {
+        files.withLock { table in
+            guard table[ino] != nil else { return false }
+            if table[ino]!.generations.count > 1 { return true }
+            table[ino]!.backgroundFlush = false
+            if table[ino]!.generations.allSatisfy({ $0.writes == 0 }) { table[ino] = nil }
+            return false
+        }
+    }
+
+    func abandonBackgroundFlush(_ ino: InodeID) {
+        files.withLock { table in if table[ino] != nil { table[ino]!.backgroundFlush = false } }
+    }
 
     /// What the attributes need of a file's pending writes (without holding on to its extents).
     struct Summary: Sendable { var end: UInt64; var writes: UInt64; var mtime: Timestamp }
 
     func summary(_ ino: InodeID) -> Summary? {
-        files.withLock { $0[ino].map { Summary(end: $0.end, writes: $0.writes, mtime: $0.mtime) } }
+        files.withLock { table in
+            guard let file = table[ino] else { return nil }
+            let written = file.generations.filter { $0.writes > 0 }
+            guard let last = written.last else { return nil }
+            return Summary(end: written.map(\.end).max()!, writes: written.reduce(0) { $0 &+ $1.writes }, mtime: last.mtime)
+        }
     }
 
-    /// Forgets a file's pending writes once they are in the stores (or the file is gone).
+    /// Forgets one generation once it is in the stores; the file's entry goes with its last writes.
+    func remove(_ ino: InodeID, generation id: UInt64) {
+        let freed: Int = files.withLock { table in
+            guard let at = table[ino]?.generations.firstIndex(where: { $0.id == id }) else { return 0 }
+            let gone = table[ino]!.generations.remove(at: at)
+            if table[ino]!.generations.allSatisfy({ $0.writes == 0 }) && !table[ino]!.backgroundFlush {
+                table[ino] = nil
+            } else if table[ino]!.generations.isEmpty {
+                table[ino]!.generations = [newGeneration()]
+            }
+            return gone.bytes
+        }
+        total.subtract(freed, ordering: .relaxed)
+    }
+
+    /// Forgets all of a file's pending writes (the file is gone).
     func remove(_ ino: InodeID) {
         guard let file = files.withLock({ $0.removeValue(forKey: ino) }) else { return }
         total.subtract(file.bytes, ordering: .relaxed)
@@ -119,7 +197,7 @@ final class PendingWrites: Sendable {
     /// Files with writes pending for at least `age`.
     func older(than age: Duration) -> [(InodeID, StrataFileSystem)] {
         let limit = ContinuousClock.now - age
-        return files.withLock { table in table.compactMap { ino, f in f.since <= limit ? f.owner.map { (ino, $0) } : nil } }
+        return files.withLock { table in table.compactMap { ino, f in f.since <= limit ? (ino, f.owner) : nil } }
     }
 
     var everyFile: [(InodeID, StrataFileSystem)] { older(than: .zero) }

@@ -76,9 +76,10 @@ public struct NFSOperation: Sendable {
     public static func commit(offset: UInt64 = 0, count: UInt32 = 0) -> NFSOperation {
         NFSOperation(code: 5) { b in b.xdrU64(offset); b.xdrU32(count) }
     }
+    /// READDIR with dircount equal to maxcount, as the Linux client sends it.
     public static func readdir(cookie: UInt64, verifier: [UInt8], maxCount: UInt32, attributes: [Int]) -> NFSOperation {
         NFSOperation(code: 26) { b in
-            b.xdrU64(cookie); b.xdrFixedOpaque(verifier); b.xdrU32(maxCount / 4); b.xdrU32(maxCount)
+            b.xdrU64(cookie); b.xdrFixedOpaque(verifier); b.xdrU32(maxCount); b.xdrU32(maxCount)
             NFSAttribute.encodeBitmap(attributes, into: &b)
         }
     }

@@ -1,0 +1,166 @@
+import BlockStore
+import MetadataStore
+import NIOCore
+
+/// Turns per-chunk extents into chunk records: whole new bases, or slices over an existing base, with
+/// their blocks put first and the records swapped in by compare-and-swap in one transaction.
+extension StrataFileSystem {
+    /// `data` at `offset` as per-chunk extents (slices, no copies).
+    func extents(of data: ByteBuffer, at offset: UInt64) -> [(index: Int64, extents: [PendingWrites.Extent])] {
+        let chunk = UInt64(chunkSize)
+        let end = offset + UInt64(data.readableBytes)
+        return (Int64(offset / chunk)...Int64((end - 1) / chunk)).map { index in
+            let start = UInt64(index) * chunk
+            let lower = max(offset, start), upper = min(end, start + chunk)
+            let piece = data.getSlice(at: data.readerIndex + Int(lower - offset), length: Int(upper - lower))!
+            return (index, [PendingWrites.Extent(offset: Int(lower - start), data: piece)])
+        }
+    }
+
+    func writeRetrying(_ ino: InodeID, _ pieces: [(index: Int64, extents: [PendingWrites.Extent])], end: UInt64,
+                               writes: UInt64, mtime: Timestamp?) async throws(FSError) -> Inode {
+        // Another gateway may change the same chunks between planning and commit: retry then.
+        for _ in 0..<16 {
+            if let written = try await writeOnce(ino, pieces, end: end, writes: writes, mtime: mtime) { return written }
+        }
+        throw FSError.io
+    }
+
+    fileprivate struct PlannedChunk: Sendable {
+        /// The record to store.
+        var chunk: Chunk
+        /// The chunk this one was built on, which must still be there at commit (nil: none was).
+        var replaces: Chunk?
+        /// Covers its whole chunk, so it replaces whatever is there without reading or checking it.
+        var whole: Bool
+        /// A new base block and its bytes; nil when the chunk only gains slices.
+        var newBase: (key: BlockKey, bytes: ByteBuffer)?
+    }
+
+    /// A chunk takes its dirty extents as slices (no read, no rewrite) when they are small, lie inside what
+    /// it already holds, and it has few slices yet; otherwise it is rewritten whole (which folds its slices).
+    static let maxSlicesPerChunk = 256
+
+    private func takesSlices(_ extents: [PendingWrites.Extent], over old: Chunk?) -> Bool {
+        guard let old, old.slices.count + extents.count <= Self.maxSlicesPerChunk else { return false }
+        // A write of everything the chunk holds replaces it without reading it: no slice needed.
+        if extents.count == 1, extents[0].offset == 0, extents[0].end >= old.length { return false }
+        return extents.allSatisfy { $0.end <= old.length } && extents.reduce(0) { $0 + $1.data.readableBytes } <= chunkSize / 2
+    }
+
+    /// Puts the new blocks, then swaps them in if no chunk changed meanwhile; nil when one did. `writes` is
+    /// how far `change` moves, and `mtime` (nil: untouched) the modification time to record.
+    func writeOnce(_ ino: InodeID, _ pieces: [(index: Int64, extents: [PendingWrites.Extent])], end: UInt64,
+                   writes: UInt64, mtime: Timestamp?) async throws(FSError) -> Inode? {
+        try await commit(try await prepare(ino, pieces), end: end, writes: writes, mtime: mtime)
+    }
+
+    /// New chunk records for `pieces`, their new blocks already durable in the block store.
+    struct PreparedWrite: Sendable {
+        var ino: InodeID
+        fileprivate var plan: [PlannedChunk]
+        var newBlocks: [BlockKey]
+    }
+
+    /// Reads what partial chunks need, builds new bases or slices, and puts their blocks (the slow part,
+    /// which needs no lock: nothing refers to the blocks until `commit`).
+    func prepare(_ ino: InodeID, _ pieces: [(index: Int64, extents: [PendingWrites.Extent])]) async throws(FSError) -> PreparedWrite {
+        let chunkBytes = chunkSize
+        let covers = { (extents: [PendingWrites.Extent]) -> Bool in
+            var reached = 0
+            for e in extents { if e.offset > reached { return false }; reached = max(reached, e.end) }
+            return reached == chunkBytes
+        }
+        // Chunks written whole need nothing of the old content: skip reading it (one transaction fewer).
+        let partial = pieces.filter { !covers($0.extents) }.map(\.index)
+        let existing: [Chunk] = partial.isEmpty ? [] : try await reading { r in
+            let inode = try self.node(r, ino)
+            guard inode.type == .regular else { throw inode.type == .directory ? FSError.isDirectory : FSError.invalid }
+            return try partial.flatMap { try r.chunks(ino, in: $0...$0) }
+        }
+        let byIndex = Dictionary(existing.map { ($0.index, $0) }, uniquingKeysWith: { a, _ in a })
+        var plan: [PlannedChunk] = []
+        // Every slice of this batch goes into one shared block.
+        let sliceKey = BlockKey.random()
+        var sliceBytes = allocator.buffer(capacity: 0)
+        for (index, extents) in pieces {
+            let whole = covers(extents)
+            let old = whole ? nil : byIndex[index]
+            if !whole, takesSlices(extents, over: old), var chunk = old {
+                for e in extents {
+                    chunk.slices.append(Slice(offset: e.offset, length: e.data.readableBytes, block: sliceKey.rawValue,
+                                              blockOffset: sliceBytes.writerIndex))
+                    var data = e.data
+                    sliceBytes.writeBuffer(&data)
+                }
+                plan.append(PlannedChunk(chunk: chunk, replaces: old, whole: false, newBase: nil))
+                continue
+            }
+            let length = max(old?.length ?? 0, extents.last!.end)
+            var bytes: ByteBuffer
+            if extents.count == 1, extents[0].offset == 0, extents[0].end >= (old?.length ?? 0) {
+                bytes = extents[0].data  // covers everything the chunk held: no need to read it
+            } else {
+                bytes = allocator.buffer(capacity: length)
+                if let old, old.length > 0 {
+                    var previous = try await fetch(old, 0..<old.length)
+                    bytes.writeBuffer(&previous)
+                }
+                if bytes.writerIndex < length { bytes.writeRepeatingByte(0, count: length - bytes.writerIndex) }
+                for e in extents { bytes.setBuffer(e.data, at: e.offset) }
+            }
+            let key = BlockKey.random()
+            plan.append(PlannedChunk(chunk: Chunk(inode: ino, index: index, block: key.rawValue, length: length),
+                                     replaces: old, whole: whole, newBase: (key, bytes)))
+        }
+        var newBlocks = plan.compactMap(\.newBase)
+        if sliceBytes.readableBytes > 0 { newBlocks.append((sliceKey, sliceBytes)) }
+        try await putBlocks(newBlocks)
+        return PreparedWrite(ino: ino, plan: plan, newBlocks: newBlocks.map(\.key))
+    }
+
+    /// Swaps prepared chunks in if none changed since they were read; nil (and the blocks deleted) if one did.
+    func commit(_ prepared: PreparedWrite, end: UInt64, writes: UInt64, mtime: Timestamp?) async throws(FSError) -> Inode? {
+        let planned = prepared.plan, ino = prepared.ino
+        do {
+            let inode = try await store.write { [id] w -> Inode? in
+                guard var inode = try w.inode(ino), inode.fileSystem == id else { throw FSError.stale }
+                guard inode.type == .regular else { throw inode.type == .directory ? FSError.isDirectory : FSError.invalid }
+                for piece in planned where !piece.whole {
+                    let current = try w.chunks(ino, in: piece.chunk.index...piece.chunk.index).first
+                    guard current == piece.replaces else { return nil }
+                }
+                for piece in planned { try w.putChunk(piece.chunk) }
+                inode.size = max(inode.size, end)
+                if let mtime { inode.mtime = mtime; inode.ctime = max(inode.ctime, mtime) }
+                inode.change &+= writes
+                try w.updateInode(inode)
+                return inode
+            }
+            if inode == nil { await discard(prepared.newBlocks) }
+            if planned.contains(where: { $0.whole || $0.replaces != nil }) { collector.kick() }
+            return inode
+        } catch {
+            await discard(prepared.newBlocks)
+            throw mapped(error)
+        }
+    }
+
+    private func putBlocks(_ blocks: [(key: BlockKey, bytes: ByteBuffer)]) async throws(FSError) {
+        do {
+            try await withThrowingTaskGroup(of: Void.self) { group in
+                for block in blocks { group.addTask { try await self.blocks.put(block.key, block.bytes) } }
+                try await group.waitForAll()
+            }
+        } catch {
+            await discard(blocks.map(\.key))
+            throw mapped(error)
+        }
+    }
+
+    /// Deletes blocks that no metadata will reference.
+    func discard(_ keys: [BlockKey]) async {
+        try? await blocks.delete(keys)
+    }
+
+}

@@ -1,0 +1,85 @@
+import MetadataStore
+
+/// Pending unstable writes reach the stores one generation at a time, oldest first. A generation that fills
+/// up is sealed and flushed in the background while new writes go on into the next; COMMIT, CLOSE, reads,
+/// truncates and stable writes flush everything in the foreground.
+extension StrataFileSystem {
+    /// Makes the file's pending unstable writes durable.
+    func flushPending(_ ino: InodeID) async throws(FSError) {
+        guard pending.has(ino) else { return }
+        try await fileLocks.withLock(ino) { () async throws(FSError) in try await self.flushPendingLocked(ino) }
+    }
+
+    /// With the file's lock held: every generation, in order. A file removed meanwhile drops them.
+    func flushPendingLocked(_ ino: InodeID) async throws(FSError) {
+        while let generation = pending.oldest(ino) {
+            do {
+                for batch in batches(of: generation) {
+                    _ = try await writeRetrying(ino, batch.pieces, end: batch.end, writes: batch.writes, mtime: batch.mtime)
+                }
+            } catch .stale {
+                pending.remove(ino)
+                return
+            }
+            pending.remove(ino, generation: generation.id)
+        }
+    }
+
+    /// Flushes sealed generations, oldest first, until none is left. Blocks are built and put without the
+    /// file's lock; only the commit takes it, so writes to the file wait milliseconds, not a whole flush.
+    func flushSealedInBackground(_ ino: InodeID) {
+        Task.detached { [self] in
+            do throws(FSError) {
+                repeat {
+                    while let generation = pending.oldestSealed(ino) { try await flushInBackground(ino, generation) }
+                } while pending.finishBackgroundFlush(ino)
+            } catch .stale {
+                pending.remove(ino)
+            } catch {
+                // What is left stays pending: a COMMIT, a read or the timer flushes it in the foreground.
+                pending.abandonBackgroundFlush(ino)
+                logger.warning("background flush of inode \(ino) failed: \(error)")
+            }
+        }
+    }
+
+    private func flushInBackground(_ ino: InodeID, _ generation: PendingWrites.Generation) async throws(FSError) {
+        for batch in batches(of: generation) {
+            let prepared = try await prepare(ino, batch.pieces)
+            let landed = try await fileLocks.withLock(ino) { () async throws(FSError) -> Bool in
+                // A foreground flush may have landed this generation meanwhile.
+                guard self.pending.contains(ino, generation: generation.id) else { return false }
+                if try await self.commit(prepared, end: batch.end, writes: batch.writes, mtime: batch.mtime) == nil {
+                    // Chunks changed under the prepared ones: redo this batch with the lock held.
+                    _ = try await self.writeRetrying(ino, batch.pieces, end: batch.end, writes: batch.writes, mtime: batch.mtime)
+                }
+                if batch.last { self.pending.remove(ino, generation: generation.id) }
+                return true
+            }
+            if !landed { await discard(prepared.newBlocks); return }
+        }
+    }
+
+    struct FlushBatch {
+        var pieces: [(index: Int64, extents: [PendingWrites.Extent])]
+        var end: UInt64
+        var writes: UInt64
+        var mtime: Timestamp?
+        var last: Bool
+    }
+
+    /// A generation in batches of up to 64 chunks, one transaction each; the last also moves size, mtime and
+    /// change as the writes did (so attributes seen before the flush stay the same after it).
+    func batches(of generation: PendingWrites.Generation) -> [FlushBatch] {
+        let indexes = generation.chunks.keys.sorted()
+        let size = 64
+        return stride(from: 0, to: indexes.count, by: size).map { first in
+            let range = indexes[first..<min(first + size, indexes.count)]
+            let last = range.endIndex == indexes.count
+            let pieces = range.map { (index: $0, extents: generation.chunks[$0]!) }
+            let end = pieces.map { UInt64($0.index) * UInt64(chunkSize) + UInt64($0.extents.last!.end) }.max()!
+            return FlushBatch(pieces: pieces, end: last ? max(end, generation.end) : end,
+                              writes: last ? generation.writes : 0, mtime: last ? generation.mtime : nil, last: last)
+        }
+    }
+}
