@@ -103,6 +103,15 @@ final class PendingWrites: Sendable {
 
     /// Inserts `new`, trimming what it overlaps; returns the change in bytes held.
     private static func insert(_ new: Extent, into extents: inout [Extent]) -> Int {
+        // The usual case, a write that overlaps nothing held: insert in place at its sorted position.
+        var low = 0, high = extents.count
+        while low < high { let mid = (low + high) / 2; if extents[mid].offset < new.offset { low = mid + 1 } else { high = mid } }
+        let clearBefore = low == 0 || extents[low - 1].end <= new.offset
+        let clearAfter = low == extents.count || extents[low].offset >= new.end
+        if clearBefore && clearAfter {
+            extents.insert(new, at: low)
+            return new.data.readableBytes
+        }
         var kept: [Extent] = []
         kept.reserveCapacity(extents.count + 1)
         var delta = new.data.readableBytes
@@ -167,9 +176,11 @@ final class PendingWrites: Sendable {
     func summary(_ ino: InodeID) -> Summary? {
         files.withLock { table in
             guard let file = table[ino] else { return nil }
-            let written = file.generations.filter { $0.writes > 0 }
-            guard let last = written.last else { return nil }
-            return Summary(end: written.map(\.end).max()!, writes: written.reduce(0) { $0 &+ $1.writes }, mtime: last.mtime)
+            var summary: Summary?
+            for g in file.generations where g.writes > 0 {
+                summary = Summary(end: max(summary?.end ?? 0, g.end), writes: (summary?.writes ?? 0) &+ g.writes, mtime: g.mtime)
+            }
+            return summary
         }
     }
 

@@ -296,15 +296,20 @@ final class SQLiteAccess: MetadataWriter {
         try db.cachedStatement(sql: "INSERT OR REPLACE INTO chunk(ino, idx, block, length, class) VALUES (?, ?, ?, ?, ?)")
             .execute(arguments: [Int64(bitPattern: chunk.inode), chunk.index, chunk.block, chunk.length,
                                  Int64(chunk.storageClass.rawValue)])
-        guard old?.slices ?? [] != chunk.slices else { return }
-        try db.cachedStatement(sql: "DELETE FROM slice WHERE ino = ? AND idx = ?")
-            .execute(arguments: [Int64(bitPattern: chunk.inode), chunk.index])
+        let before = old?.slices ?? []
+        guard before != chunk.slices else { return }
+        // Slices are usually only added: keep the rows there are and insert the new ones after them.
+        let appended = chunk.slices.count > before.count && Array(chunk.slices.prefix(before.count)) == before
+        if !appended {
+            try db.cachedStatement(sql: "DELETE FROM slice WHERE ino = ? AND idx = ?")
+                .execute(arguments: [Int64(bitPattern: chunk.inode), chunk.index])
+        }
         let insert = try db.cachedStatement(sql: "INSERT INTO slice(ino, idx, off, len, block, boff) VALUES (?, ?, ?, ?, ?, ?)")
-        for slice in chunk.slices {
+        for slice in chunk.slices.dropFirst(appended ? before.count : 0) {
             try insert.execute(arguments: [Int64(bitPattern: chunk.inode), chunk.index, slice.offset, slice.length,
                                            slice.block, slice.blockOffset])
         }
-        try collectUnreferenced(Set((old?.slices ?? []).map(\.block)).subtracting(chunk.slices.map(\.block)))
+        if !appended { try collectUnreferenced(Set(before.map(\.block)).subtracting(chunk.slices.map(\.block))) }
     }
 
     func removeChunks(_ inode: InodeID, from index: Int64) throws {
