@@ -20,11 +20,24 @@ enum AttributeEncoder {
     static let elasticFiles: UInt64 = 1 << 63
 
     static func encode(_ requested: AttributeBitmap, _ source: AttributeSource, into out: inout ByteBuffer) {
-        let returned = requested.intersection(Attr.supported).subtracting(Attr.writeOnly)
-        var values = ByteBuffer()
-        for bit in returned.bits { encodeValue(bit, source, into: &values) }
+        let returned = self.returned(requested)
+        encode(returned, bits: returned.bits, source, into: &out)
+    }
+
+    /// What of `requested` is answered (supported and readable).
+    static func returned(_ requested: AttributeBitmap) -> AttributeBitmap {
+        requested.intersection(Attr.supported).subtracting(Attr.writeOnly)
+    }
+
+    /// fattr4 for an already reduced bitmap and its bits (READDIR works them out once per call, not per entry).
+    /// The values go straight into `out` behind a length patched at the end: every XDR value is a whole
+    /// number of 4-byte units, so the opaque needs no padding.
+    static func encode(_ returned: AttributeBitmap, bits: [Int], _ source: AttributeSource, into out: inout ByteBuffer) {
         returned.encode(into: &out)
-        out.xdrOpaque(values)
+        let lengthAt = out.writerIndex
+        out.xdrU32(0)
+        for bit in bits { encodeValue(bit, source, into: &out) }
+        out.setInteger(UInt32(out.writerIndex - lengthAt - 4), at: lengthAt, endianness: .big)
     }
 
     /// Just the values, for VERIFY/NVERIFY comparisons.

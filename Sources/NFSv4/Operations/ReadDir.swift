@@ -20,22 +20,34 @@ extension Operations {
         var used = 0, names = 0, count = 0
         var after = cookie
         var eof = false
+        // Worked out once per call: which attributes are answered, and the file system's figures if asked.
+        let returned = AttributeEncoder.returned(requested)
+        let bits = returned.bits
+        let wantsHandle = returned.contains(Attr.filehandle)
+        let stats = returned.intersection(Attr.fileSystemWide).isEmpty ? nil : try await ctx.fs.statfs()
+        // Entries take 40 bytes and up: ask for about as many as the reply could hold, in one transaction.
+        let pageSize = max(16, min(1024, budget / 48))
         fill: while true {
-            let page = try await ctx.fs.readdir(dir.inode, after: after, limit: 128, as: ctx.caller)
+            let page = try await ctx.fs.readdir(dir.inode, after: after, limit: pageSize, as: ctx.caller)
             for entry in page.entries {
-                var encoded = ByteBuffer()
-                encoded.xdrBool(true)
-                encoded.xdrU64(entry.cookie)
-                encoded.xdrOpaque(entry.name.bytes)
-                try await encodeAttributes(ctx, ctx.handle(entry.attributes.id), entry.attributes, requested, into: &encoded)
+                let mark = entries.writerIndex
+                entries.xdrBool(true)
+                entries.xdrU64(entry.cookie)
+                entries.xdrOpaque(entry.name.bytes)
+                let handle = ctx.handle(entry.attributes.id)
+                let source = AttributeSource(attributes: entry.attributes, handle: handle,
+                                             handleBytes: wantsHandle ? ctx.server.codec.encode(handle) : [],
+                                             leaseSeconds: ctx.server.configuration.leaseSeconds, stats: stats)
+                AttributeEncoder.encode(returned, bits: bits, source, into: &entries)
+                let size = entries.writerIndex - mark
                 let nameCost = 12 + (entry.name.bytes.count + 3) & ~3
-                if used + encoded.readableBytes > budget || (dircount > 0 && count > 0 && names + nameCost > dircount) {
+                if used + size > budget || (dircount > 0 && count > 0 && names + nameCost > dircount) {
+                    entries.moveWriterIndex(to: mark)
                     break fill
                 }
-                used += encoded.readableBytes
+                used += size
                 names += nameCost
                 count += 1
-                entries.writeBuffer(&encoded)
                 after = entry.cookie
             }
             if page.eof { eof = true; break }
