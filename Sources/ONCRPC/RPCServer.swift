@@ -33,7 +33,7 @@ public final class RPCServer: Sendable {
     private let connections = ConnectionSet()
     private let logger = Logger(label: "strata.rpc")
 
-    public init(programs: [any RPCProgram], maxRecordSize: Int = 2 << 20, threads: Int = 2,
+    public init(programs: [any RPCProgram], maxRecordSize: Int = 2 << 20, threads: Int = 4,
                 filter: ConnectionFilter? = nil) {
         self.programs = Dictionary(programs.map { ($0.program, $0) }, uniquingKeysWith: { a, _ in a })
         self.maxRecordSize = maxRecordSize
