@@ -150,6 +150,33 @@ import XDR
         await server.stop()
     }
 
+    @Test func unstableWritesAreAnsweredUnstableSeenByOthersAndLandOnCommitAndClose() async throws {
+        let server = try await TestServer.start()
+        let c = try await server.client()
+        let (rw, fh) = try await c.openFile("unstable")
+        let inode = try server.nfs.codec.decode(fh).inode
+        var r = try await c.call([.putfh(fh), .write(rw, offset: 10, "hello", stable: 0)])
+        try r.expectOK(22); try r.expectOK(38)
+        #expect(try r.d.u32() == 5 && (try r.d.u32()) == 0)  // UNSTABLE4
+        let verifier = try r.d.u64()
+        // Another client already sees the new size; the store does not have it yet.
+        let other = try await server.client()
+        r = try await other.call([.putfh(fh), .getattr([Attr.size])])
+        try r.expectOK(22); try r.expectOK(9)
+        _ = try AttributeBitmap(decoding: &r.d); _ = try r.d.u32()
+        #expect(try r.d.u64() == 15)
+        #expect(try await server.engine.store.inode(inode)?.size == 0)
+        r = try await c.call([.putfh(fh), .commit])
+        try r.expectOK(22); try r.expectOK(5)
+        #expect(try r.d.u64() == verifier)
+        #expect(try await server.engine.store.inode(inode)?.size == 15)
+        // CLOSE makes what is still pending durable too.
+        r = try await c.call([.putfh(fh), .write(rw, offset: 15, "world", stable: 0), .close(rw)])
+        try r.expectOK(22); try r.expectOK(38)
+        #expect(try await server.engine.store.inode(inode)?.size == 20)
+        await server.stop()
+    }
+
     @Test func shareReservationsDenyConflictingOpensAndIO() async throws {
         let server = try await TestServer.start()
         let a = try await server.client(), b = try await server.client()

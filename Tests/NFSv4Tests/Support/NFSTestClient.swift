@@ -22,6 +22,7 @@ struct Op: Sendable {
     static let savefh = Op.raw(32)
     static let restorefh = Op.raw(31)
     static let lookupp = Op.raw(16)
+    static let commit = Op.raw(5) { $0.xdrU64(0); $0.xdrU32(0) }
     static func putfh(_ fh: [UInt8]) -> Op { .raw(22) { $0.xdrOpaque(fh) } }
     static func lookup(_ name: String) -> Op { .raw(15) { $0.xdrString(name) } }
     static func remove(_ name: String) -> Op { .raw(28) { $0.xdrString(name) } }
