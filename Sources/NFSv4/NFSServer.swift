@@ -46,7 +46,9 @@ public final class NFSServer: RPCProgram {
     public func call(procedure: UInt32, version: UInt32, arguments: ByteBuffer, context: RPCCallContext) async -> RPCReply {
         switch procedure {
         case 0: return .success(ByteBuffer())
-        case 1: return .success(await CompoundProcessor.run(arguments, server: self, caller: Self.caller(context.credential)))
+        case 1:
+            let (results, tail) = await CompoundProcessor.run(arguments, server: self, caller: Self.caller(context.credential))
+            return tail.isEmpty ? .success(results) : .successWithTail(results, tail)
         default: return .procedureUnavailable
         }
     }

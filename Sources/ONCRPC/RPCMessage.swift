@@ -58,6 +58,8 @@ public struct RPCCall: Sendable {
 /// What the server answers a call with (RFC 5531 §9).
 public enum RPCReply: Sendable {
     case success(ByteBuffer)
+    /// Results followed by more bytes sent as they are (a READ's data goes out without being copied).
+    case successWithTail(ByteBuffer, [ByteBuffer])
     case programUnavailable
     case programMismatch(low: UInt32, high: UInt32)
     case procedureUnavailable
@@ -84,7 +86,7 @@ public enum RPCReply: Sendable {
         b.xdrU32(0)                      // MSG_ACCEPTED
         b.xdrU32(AuthFlavor.none); b.xdrU32(0)  // verifier: AUTH_NONE
         switch self {
-        case .success: b.xdrU32(0)
+        case .success, .successWithTail: b.xdrU32(0)
         case .programUnavailable: b.xdrU32(1)
         case .programMismatch(let low, let high): b.xdrU32(2); b.xdrU32(low); b.xdrU32(high)
         case .procedureUnavailable: b.xdrU32(3)

@@ -137,12 +137,16 @@ final class RPCConnectionHandler: ChannelInboundHandler, @unchecked Sendable {
 
     private func send(_ reply: RPCReply, xid: UInt32, on channel: any Channel) {
         let header = reply.header(xid: xid)
-        var body: ByteBuffer?
-        if case .success(let results) = reply { body = results }
-        let length = header.readableBytes + (body?.readableBytes ?? 0)
+        var parts: [ByteBuffer] = []
+        switch reply {
+        case .success(let results): parts = [results]
+        case .successWithTail(let results, let tail): parts = [results] + tail
+        default: break
+        }
+        let length = header.readableBytes + parts.reduce(0) { $0 + $1.readableBytes }
         channel.write(ByteBuffer.recordMark(length: length), promise: nil)
         channel.write(header, promise: nil)
-        if let body { channel.write(body, promise: nil) }
+        for part in parts { channel.write(part, promise: nil) }
         channel.flush()
     }
 

@@ -177,6 +177,26 @@ import XDR
         await server.stop()
     }
 
+    @Test func largeReadsComeBackWholeWhetherTheyEndTheCompoundOrNot() async throws {
+        let server = try await TestServer.start()
+        let c = try await server.client()
+        let (rw, fh) = try await c.openFile("large")
+        let text = String((0..<10_001).map { Character(UnicodeScalar(UInt8(97 + $0 % 26))) })
+        var r = try await c.call([.putfh(fh), .write(rw, offset: 0, text)])
+        try r.expectOK(22); try r.expectOK(38)
+        // READ last: its data follows the results unchanged (and an odd length still gets its padding).
+        r = try await c.call([.putfh(fh), .read(rw, offset: 0, count: 20_000)])
+        try r.expectOK(22); try r.expectOK(25)
+        #expect(try r.d.bool() == true && (try r.d.opaque(max: 20_000)) == Array(text.utf8))
+        #expect(r.d.isAtEnd)
+        // READ followed by another operation: the data is inside the results.
+        r = try await c.call([.putfh(fh), .read(rw, offset: 1, count: 20_000), .getfh])
+        try r.expectOK(22); try r.expectOK(25)
+        #expect(try r.d.bool() == true && (try r.d.opaque(max: 20_000)) == Array(text.utf8.dropFirst()))
+        try r.expectOK(10)
+        await server.stop()
+    }
+
     @Test func shareReservationsDenyConflictingOpensAndIO() async throws {
         let server = try await TestServer.start()
         let a = try await server.client(), b = try await server.client()

@@ -9,12 +9,13 @@ enum CompoundProcessor {
     /// Operations allowed before a session exists, each only as the sole operation (RFC 8881 §2.10.6.1.1).
     static let sessionless: Set<OpCode> = [.exchangeID, .createSession, .destroySession, .bindConnToSession, .destroyClientid]
 
-    static func run(_ arguments: ByteBuffer, server: NFSServer, caller: Caller) async -> ByteBuffer {
+    /// The results, and bytes that follow them unchanged (the data of a READ that ended the compound).
+    static func run(_ arguments: ByteBuffer, server: NFSServer, caller: Caller) async -> (ByteBuffer, [ByteBuffer]) {
         var d = XDRDecoder(arguments)
         var reply = ByteBuffer()
         guard let tag = try? d.opaque(max: maxTag), let minor = try? d.u32(), let count = try? d.u32() else {
             reply.xdrU32(NFSStatus.badxdr.rawValue); reply.xdrU32(0); reply.xdrU32(0)
-            return reply
+            return (reply, [])
         }
         let statusIndex = reply.writerIndex
         reply.xdrU32(0)
@@ -23,7 +24,7 @@ enum CompoundProcessor {
         reply.xdrU32(0)
         guard minor <= 1 else {
             reply.setInteger(NFSStatus.minorVersMismatch.rawValue, at: statusIndex, endianness: .big)
-            return reply
+            return (reply, [])
         }
 
         var context = CompoundContext(server: server, caller: caller)
@@ -44,6 +45,7 @@ enum CompoundProcessor {
                 break
             }
             reply.xdrU32(op.rawValue)
+            context.isLastOperation = index == count - 1
             let statusAt = reply.writerIndex
             reply.xdrU32(0)
             let result: NFSStatus
@@ -62,7 +64,7 @@ enum CompoundProcessor {
             } else if index == 0 && op == .sequence {
                 switch await Operations.sequence(&context, &d, &reply, operationCount: count) {
                 case .replay(let cached):
-                    return cached
+                    return (cached, [])
                 case .failed(let failure):
                     result = failure
                 case .started(let session, let slotID, let cache):
@@ -88,10 +90,17 @@ enum CompoundProcessor {
         }
         reply.setInteger(status.rawValue, at: statusIndex, endianness: .big)
         reply.setInteger(done, at: countIndex, endianness: .big)
+        if status != .ok { context.tail = [] }
         if let slot {
-            context.state.with { $0.finishSequence(session: slot.session, slot: slot.slot, reply: slot.cache ? reply : nil) }
+            // The reply cache keeps the whole reply, tail included.
+            var cached: ByteBuffer?
+            if slot.cache {
+                cached = reply
+                for var part in context.tail { cached!.writeBuffer(&part) }
+            }
+            context.state.with { $0.finishSequence(session: slot.session, slot: slot.slot, reply: cached) }
         }
-        return reply
+        return (reply, context.tail)
     }
 
     /// Runs one operation; on failure the partial body is dropped and replaced by the failure's body.

@@ -15,7 +15,12 @@ extension Operations {
         let fs = ctx.fs
         let (data, eof) = try await bulk(count) { try await fs.read(handle.inode, offset: offset, count: count) }
         out.xdrBool(eof)
-        out.xdrOpaque(data)
+        guard ctx.isLastOperation, data.readableBytes > 4096 else { out.xdrOpaque(data); return }
+        // The data ends the reply: it goes out as it came from the block store, after the results.
+        out.xdrU32(UInt32(data.readableBytes))
+        ctx.tail = [data]
+        let padding = (4 - data.readableBytes % 4) % 4
+        if padding > 0 { ctx.tail.append(ByteBuffer(repeating: 0, count: padding)) }
     }
 
     /// Calls run on their connection's event loop (see EventLoopTaskExecutor); one that moves a lot of bytes
