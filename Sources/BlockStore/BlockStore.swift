@@ -43,22 +43,10 @@ public enum BlockStoreError: Error, Sendable, Equatable {
 public protocol BlockStore: Sendable {
     /// Stores `data` under a fresh key. Durable on return.
     func put(_ key: BlockKey, _ data: ByteBuffer) async throws
-    /// Stores several blocks, all durable on return (engines may make them durable together). On failure
-    /// none of them may be relied on; the caller deletes them.
-    func putAll(_ blocks: [(key: BlockKey, data: ByteBuffer)]) async throws
     /// The bytes of `range` (the whole block when nil). A range past the block's end is cut short.
     func get(_ key: BlockKey, range: Range<Int>?) async throws -> ByteBuffer
     /// Deletes blocks; keys that do not exist are ignored.
     func delete(_ keys: [BlockKey]) async throws
     /// Every block held, with its size: for recovery sweeps and consistency checks.
     func list() async throws -> [BlockInfo]
-}
-
-extension BlockStore {
-    public func putAll(_ blocks: [(key: BlockKey, data: ByteBuffer)]) async throws {
-        try await withThrowingTaskGroup(of: Void.self) { group in
-            for block in blocks { group.addTask { try await self.put(block.key, block.data) } }
-            try await group.waitForAll()
-        }
-    }
 }

@@ -46,45 +46,6 @@ public final class LocalBlockStore: BlockStore {
 
     /// Reads run on the calling task's thread: blocks are usually in the page cache, where a pread takes
     /// microseconds, and handing it to the pool costs two thread wake-ups (more than the read itself).
-    /// Several blocks: written in parallel with no sync each, then made durable together by one syncfs
-    /// (one journal commit for all of them instead of one per file).
-    public func putAll(_ blocks: [(key: BlockKey, data: ByteBuffer)]) async throws {
-        guard blocks.count > 1, let syncFileSystem = Self.syncFileSystem else {
-            // One block, or no syncfs: each block synced on its own.
-            try await withThrowingTaskGroup(of: Void.self) { group in
-                for block in blocks { group.addTask { try await self.put(block.key, block.data) } }
-                try await group.waitForAll()
-            }
-            return
-        }
-        try await withThrowingTaskGroup(of: Void.self) { group in
-            for block in blocks {
-                let path = location(of: block.key), data = block.data
-                group.addTask {
-                    try await self.pool.runIfActive {
-                        let fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o600)
-                        guard fd >= 0 else { throw BlockStoreError.io(operation: "open \(path)", errno: errno) }
-                        defer { close(fd) }
-                        try data.withUnsafeReadableBytes { try Self.writeAll(fd, $0) }
-                    }
-                }
-            }
-            try await group.waitForAll()
-        }
-        let root = self.root
-        try await pool.runIfActive {
-            let fd = open(root, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
-            guard fd >= 0 else { throw BlockStoreError.io(operation: "open \(root)", errno: errno) }
-            defer { close(fd) }
-            guard syncFileSystem(fd) == 0 else { throw BlockStoreError.io(operation: "syncfs", errno: errno) }
-        }
-    }
-
-    /// syncfs(2), which Glibc's Swift overlay does not declare (looked up by name; nil where missing).
-    private static let syncFileSystem: (@convention(c) (Int32) -> Int32)? = {
-        dlsym(UnsafeMutableRawPointer(bitPattern: 0), "syncfs").map { unsafeBitCast($0, to: (@convention(c) (Int32) -> Int32).self) }
-    }()
-
     public func get(_ key: BlockKey, range: Range<Int>?) async throws -> ByteBuffer {
         let path = location(of: key)
         let allocator = self.allocator

@@ -148,7 +148,10 @@ extension StrataFileSystem {
 
     private func putBlocks(_ blocks: [(key: BlockKey, bytes: ByteBuffer)]) async throws(FSError) {
         do {
-            try await self.blocks.putAll(blocks.map { (key: $0.key, data: $0.bytes) })
+            try await withThrowingTaskGroup(of: Void.self) { group in
+                for block in blocks { group.addTask { try await self.blocks.put(block.key, block.bytes) } }
+                try await group.waitForAll()
+            }
         } catch {
             await discard(blocks.map(\.key))
             throw mapped(error)
