@@ -85,6 +85,8 @@ let package = Package(
             "FileSystem", "MetadataStore", "BlockStore", "CrashWorkloadContent",
             .product(name: "NIOCore", package: "swift-nio"),
         ], path: "Tests/CrashWorkload"),
+        // Helpers shared by test targets.
+        .target(name: "TestSupport", path: "Tests/TestSupport"),
         .testTarget(name: "BlockStoreTests", dependencies: ["BlockStore"]),
         .testTarget(name: "IAMTests", dependencies: ["IAM", "JSONValue"]),
         .testTarget(name: "ControlPlaneTests", dependencies: ["ControlPlane", "JSONValue", "FileSystem"]),
@@ -94,13 +96,13 @@ let package = Package(
             .product(name: "NIOEmbedded", package: "swift-nio"),
         ]),
         .testTarget(name: "NFSv4Tests", dependencies: [
-            "NFSv4", "ONCRPC", "XDR", "FileSystem", "MetadataStore",
+            "NFSv4", "ONCRPC", "XDR", "FileSystem", "MetadataStore", "TestSupport",
             .product(name: "NIOCore", package: "swift-nio"),
             .product(name: "NIOPosix", package: "swift-nio"),
         ]),
         .testTarget(name: "MetadataStoreTests", dependencies: ["MetadataStore"]),
         .testTarget(name: "FileSystemTests", dependencies: [
-            "FileSystem", "MetadataStore", "BlockStore", "CrashWorkloadContent",
+            "FileSystem", "MetadataStore", "BlockStore", "CrashWorkloadContent", "TestSupport",
             .product(name: "NIOCore", package: "swift-nio"),
         ]),
     ],
