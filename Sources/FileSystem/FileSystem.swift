@@ -2,7 +2,8 @@ import MetadataStore
 import NIOCore
 
 /// POSIX semantics over inodes. The NFS layer's only view of storage. Every call that changes something
-/// is one metadata transaction and is durable when it returns.
+/// is one metadata transaction and is durable when it returns, except `write(stable: .unstable)`, which is
+/// visible at once and durable after `commit` (NFS's UNSTABLE4 contract).
 public protocol FileSystem: Sendable {
     /// Which file system this is; file handles carry it.
     var id: FileSystemID { get }
