@@ -26,11 +26,12 @@ final class PendingWrites: Sendable {
         var writes: UInt64 = 0
         var mtime: Timestamp = .now()
         var bytes = 0
+        /// When its first write came (the timer flushes what has waited two seconds).
+        var since = ContinuousClock.now
     }
 
     struct File: Sendable {
         var generations: [Generation]
-        var since = ContinuousClock.now
         var backgroundFlush = false
         /// The file system that took them (flushes go through it; every instance of one file system is alike).
         var owner: StrataFileSystem
@@ -94,6 +95,7 @@ final class PendingWrites: Sendable {
             added += insert(Extent(offset: within, data: copy), into: &generation.chunks[index, default: []])
             position += UInt64(length)
         }
+        if generation.writes == 0 { generation.since = .now }
         generation.end = max(generation.end, end)
         generation.writes &+= 1
         generation.mtime = now
@@ -205,14 +207,17 @@ final class PendingWrites: Sendable {
         total.subtract(file.bytes, ordering: .relaxed)
     }
 
-    /// Files with writes pending for at least `age`.
+    /// Files with a write pending for at least `age`.
     func older(than age: Duration) -> [(InodeID, StrataFileSystem)] {
         let limit = ContinuousClock.now - age
-        return files.withLock { table in table.compactMap { ino, f in f.since <= limit ? (ino, f.owner) : nil } }
+        return files.withLock { table in
+            table.compactMap { ino, f in
+                (f.generations.first { $0.writes > 0 }?.since).map { $0 <= limit ? (ino, f.owner) : nil } ?? nil
+            }
+        }
     }
 
-    var everyFile: [(InodeID, StrataFileSystem)] { older(than: .zero) }
-    var totalBytes: Int { total.load(ordering: .relaxed) }
+    var everyFile: [(InodeID, StrataFileSystem)] { files.withLock { table in table.map { ($0.key, $0.value.owner) } } }
 }
 
 extension Attributes {
