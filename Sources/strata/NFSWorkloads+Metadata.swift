@@ -1,4 +1,5 @@
 import NFSClient
+import Synchronization
 
 extension NFSWorkloads {
     /// Small files over all sessions: create+close, stat, readdir (whole listings), remove.
@@ -71,8 +72,6 @@ extension NFSWorkloads {
         ]
     }
 }
-
-import Synchronization
 
 /// Each worker's file handles, gathered once all have finished.
 final class HandleTable: Sendable {
