@@ -43,6 +43,11 @@ final class PendingWrites: Sendable {
 
     private let files = Mutex<[InodeID: File]>([:])
     private let total = Atomic<Int>(0)
+    /// Flushes between their commit and forgetting what they landed, and how many have finished: a
+    /// reader that saw none in progress and none finish while it read the inode and the pending writes
+    /// counted nothing twice (see `StrataFileSystem.getattr`).
+    private let landingNow = Atomic<Int>(0)
+    private let landed = Atomic<UInt64>(0)
     private let nextGeneration = Atomic<UInt64>(1)
 
     /// A generation is sealed (and flushed in the background) at this size.
@@ -139,6 +144,21 @@ final class PendingWrites: Sendable {
     }
 
     func has(_ ino: InodeID) -> Bool { files.withLock { $0[ino] != nil } }
+
+    /// Brackets a commit of pending writes and their removal from here.
+    func landing<T>(_ body: () async throws(FSError) -> T) async throws(FSError) -> T {
+        landingNow.add(1, ordering: .sequentiallyConsistent)
+        defer {
+            landed.add(1, ordering: .sequentiallyConsistent)
+            landingNow.subtract(1, ordering: .sequentiallyConsistent)
+        }
+        return try await body()
+    }
+
+    struct Landings: Equatable { var inProgress: Int; var finished: UInt64 }
+    var landings: Landings {
+        Landings(inProgress: landingNow.load(ordering: .sequentiallyConsistent), finished: landed.load(ordering: .sequentiallyConsistent))
+    }
 
     /// The oldest generation with writes in it.
     func oldest(_ ino: InodeID) -> Generation? {

@@ -14,14 +14,16 @@ extension StrataFileSystem {
     func flushPendingLocked(_ ino: InodeID) async throws(FSError) {
         while let generation = pending.oldest(ino) {
             do {
-                for batch in batches(of: generation) {
-                    _ = try await writeRetrying(ino, batch.pieces, end: batch.end, writes: batch.writes, mtime: batch.mtime)
+                try await pending.landing { () async throws(FSError) in
+                    for batch in batches(of: generation) {
+                        _ = try await writeRetrying(ino, batch.pieces, end: batch.end, writes: batch.writes, mtime: batch.mtime)
+                    }
+                    pending.remove(ino, generation: generation.id)
                 }
             } catch .stale {
                 pending.remove(ino)
                 return
             }
-            pending.remove(ino, generation: generation.id)
         }
     }
 
@@ -49,11 +51,13 @@ extension StrataFileSystem {
             let landed = try await fileLocks.withLock(ino) { () async throws(FSError) -> Bool in
                 // A foreground flush may have landed this generation meanwhile.
                 guard self.pending.contains(ino, generation: generation.id) else { return false }
-                if try await self.commit(prepared, end: batch.end, writes: batch.writes, mtime: batch.mtime) == nil {
-                    // Chunks changed under the prepared ones: redo this batch with the lock held.
-                    _ = try await self.writeRetrying(ino, batch.pieces, end: batch.end, writes: batch.writes, mtime: batch.mtime)
+                try await self.pending.landing { () async throws(FSError) in
+                    if try await self.commit(prepared, end: batch.end, writes: batch.writes, mtime: batch.mtime) == nil {
+                        // Chunks changed under the prepared ones: redo this batch with the lock held.
+                        _ = try await self.writeRetrying(ino, batch.pieces, end: batch.end, writes: batch.writes, mtime: batch.mtime)
+                    }
+                    if batch.last { self.pending.remove(ino, generation: generation.id) }
                 }
-                if batch.last { self.pending.remove(ino, generation: generation.id) }
                 return true
             }
             if !landed { await discard(prepared.newBlocks); return }

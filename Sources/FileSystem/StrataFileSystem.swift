@@ -72,7 +72,18 @@ public final class StrataFileSystem: FileSystem {
 
     public func getattr(_ ino: InodeID) async throws(FSError) -> Attributes {
         guard pending.has(ino) else { return Attributes(try await loadInode(ino)) }
-        // Under the file's lock, so a flush cannot land between reading the inode and the pending writes.
+        // Without the file's lock when no flush was landing meanwhile (the usual case: WRITE compounds ask
+        // for attributes every time); a flush that commits between reading the inode and the pending
+        // writes would count them twice.
+        let before = pending.landings
+        if before.inProgress == 0 {
+            var attributes = Attributes(try await loadInode(ino))
+            let file = pending.summary(ino)
+            if pending.landings == before {
+                if let file { attributes.include(file) }
+                return attributes
+            }
+        }
         return try await fileLocks.withLock(ino) { () async throws(FSError) -> Attributes in
             var attributes = Attributes(try await self.loadInode(ino))
             if let file = self.pending.summary(ino) { attributes.include(file) }
