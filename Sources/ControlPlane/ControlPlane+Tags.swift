@@ -44,17 +44,9 @@ extension ControlPlane {
         return try fileSystem(resourceID).tags
     }
 
-    public func tagResource(_ input: JSON) async throws -> JSON {
-        let new = try tagList(input["Tags"])
-        try await withTags(of: input["ResourceId"]!.string!) { merge($0, new) }
-        return .null
-    }
+    public func tagResource(_ input: JSON) async throws -> JSON { try await addTags(input, to: "ResourceId") }
 
-    public func untagResource(_ input: JSON) async throws -> JSON {
-        let keys = Set((input["TagKeys"]?.array ?? []).compactMap(\.string))
-        try await withTags(of: input["ResourceId"]!.string!) { $0.filter { !keys.contains($0.Key) } }
-        return .null
-    }
+    public func untagResource(_ input: JSON) async throws -> JSON { try await removeTags(input, from: "ResourceId") }
 
     public func listTagsForResource(_ input: JSON) throws -> JSON {
         let all = try tags(of: input["ResourceId"]!.string!)
@@ -64,15 +56,21 @@ extension ControlPlane {
         return .object(out)
     }
 
-    public func createTags(_ input: JSON) async throws -> JSON {
+    public func createTags(_ input: JSON) async throws -> JSON { try await addTags(input, to: "FileSystemId") }
+
+    public func deleteTags(_ input: JSON) async throws -> JSON { try await removeTags(input, from: "FileSystemId") }
+
+    /// TagResource and the older CreateTags: merge `Tags` into the resource named by the `idField` member.
+    private func addTags(_ input: JSON, to idField: String) async throws -> JSON {
         let new = try tagList(input["Tags"])
-        try await withTags(of: input["FileSystemId"]!.string!) { merge($0, new) }
+        try await withTags(of: input[idField]!.string!) { merge($0, new) }
         return .null
     }
 
-    public func deleteTags(_ input: JSON) async throws -> JSON {
+    /// UntagResource and the older DeleteTags: drop `TagKeys` from the resource named by `idField`.
+    private func removeTags(_ input: JSON, from idField: String) async throws -> JSON {
         let keys = Set((input["TagKeys"]?.array ?? []).compactMap(\.string))
-        try await withTags(of: input["FileSystemId"]!.string!) { $0.filter { !keys.contains($0.Key) } }
+        try await withTags(of: input[idField]!.string!) { $0.filter { !keys.contains($0.Key) } }
         return .null
     }
 
