@@ -247,6 +247,6 @@ extension Attributes {
         mtime = max(mtime, file.mtime)
         ctime = max(ctime, file.mtime)
         change &+= file.writes
-        spaceUsed = (size + 4095) / 4096 * 4096
+        spaceUsed = Self.spaceEstimate(size: size)
     }
 }

@@ -44,8 +44,13 @@ extension StrataFileSystem {
     private func takesSlices(_ extents: [PendingWrites.Extent], over old: Chunk?) -> Bool {
         guard let old, old.slices.count + extents.count <= Self.maxSlicesPerChunk else { return false }
         // A write of everything the chunk holds replaces it without reading it: no slice needed.
-        if extents.count == 1, extents[0].offset == 0, extents[0].end >= old.length { return false }
+        if replacesAllHeld(extents, old) { return false }
         return extents.allSatisfy { $0.end <= old.length } && extents.reduce(0) { $0 + $1.data.readableBytes } <= chunkSize / 2
+    }
+
+    /// One extent from the chunk's start past everything `old` held (nothing held counts as nothing to keep).
+    private func replacesAllHeld(_ extents: [PendingWrites.Extent], _ old: Chunk?) -> Bool {
+        extents.count == 1 && extents[0].offset == 0 && extents[0].end >= (old?.length ?? 0)
     }
 
     /// Puts the new blocks, then swaps them in if no chunk changed meanwhile; nil when one did. `writes` is
@@ -98,8 +103,8 @@ extension StrataFileSystem {
             }
             let length = max(old?.length ?? 0, extents.last!.end)
             var bytes: ByteBuffer
-            if extents.count == 1, extents[0].offset == 0, extents[0].end >= (old?.length ?? 0) {
-                bytes = extents[0].data  // covers everything the chunk held: no need to read it
+            if replacesAllHeld(extents, old) {
+                bytes = extents[0].data  // no need to read the old content
             } else {
                 bytes = allocator.buffer(capacity: length)
                 if let old, old.length > 0 {

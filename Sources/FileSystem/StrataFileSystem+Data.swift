@@ -103,9 +103,7 @@ extension StrataFileSystem {
             // Kept in memory until COMMIT, CLOSE, a size limit or a few seconds pass (see PendingWrites).
             let (attributes, after) = try await fileLocks.withLock(ino) { () async throws(FSError) -> (Attributes, PendingWrites.AfterAdd) in
                 let after = self.pending.add(ino, offset: offset, data, chunkSize: self.chunkSize, owner: self)
-                var attributes = Attributes(try await self.loadInode(ino))
-                if let file = self.pending.summary(ino) { attributes.include(file) }
-                return (attributes, after)
+                return (try await self.attributesWithPending(ino), after)
             }
             // A flush keeps the attributes the client was just given.
             switch after {

@@ -77,18 +77,19 @@ public final class StrataFileSystem: FileSystem {
         // writes would count them twice.
         let before = pending.landings
         if before.inProgress == 0 {
-            var attributes = Attributes(try await loadInode(ino))
-            let file = pending.summary(ino)
-            if pending.landings == before {
-                if let file { attributes.include(file) }
-                return attributes
-            }
+            let attributes = try await attributesWithPending(ino)
+            if pending.landings == before { return attributes }
         }
         return try await fileLocks.withLock(ino) { () async throws(FSError) -> Attributes in
-            var attributes = Attributes(try await self.loadInode(ino))
-            if let file = self.pending.summary(ino) { attributes.include(file) }
-            return attributes
+            try await self.attributesWithPending(ino)
         }
+    }
+
+    /// The inode's attributes with its pending writes included; callers make sure no flush lands meanwhile.
+    func attributesWithPending(_ ino: InodeID) async throws(FSError) -> Attributes {
+        var attributes = Attributes(try await loadInode(ino))
+        if let file = pending.summary(ino) { attributes.include(file) }
+        return attributes
     }
 
     /// `attributes` as `getattr` gives them when the inode has unstable writes pending.
@@ -135,9 +136,7 @@ public final class StrataFileSystem: FileSystem {
             }
             return DirPage(entries: entries, eof: found.count <= limit, verifier: 0)
         }
-        for i in page.entries.indices where pending.has(page.entries[i].attributes.id) {
-            page.entries[i].attributes = try await getattr(page.entries[i].attributes.id)
-        }
+        for i in page.entries.indices { page.entries[i].attributes = try await withPending(page.entries[i].attributes) }
         return page
     }
 

@@ -56,9 +56,11 @@ public struct Attributes: Sendable, Hashable {
         nlink = inode.nlink; size = inode.size; atime = inode.atime; mtime = inode.mtime; ctime = inode.ctime
         birthtime = inode.birthtime; change = inode.change; rdevMajor = inode.rdevMajor; rdevMinor = inode.rdevMinor
         fileSystem = inode.fileSystem
-        // Space is counted in 4 KiB units of the logical size: an estimate that never needs a chunk scan.
-        spaceUsed = inode.type == .regular ? (inode.size + 4095) / 4096 * 4096 : 4096
+        spaceUsed = inode.type == .regular ? Self.spaceEstimate(size: inode.size) : 4096
     }
+
+    /// Space is counted in 4 KiB units of the logical size: an estimate that never needs a chunk scan.
+    static func spaceEstimate(size: UInt64) -> UInt64 { (size + 4095) / 4096 * 4096 }
 }
 
 public enum TimeChange: Sendable, Hashable {

@@ -71,6 +71,11 @@ public protocol MetadataStore: Sendable {
 
 extension MetadataStore {
     public func inodeAndChunks(_ id: InodeID, in indexes: ClosedRange<Int64>) async throws -> (Inode?, [Chunk]) {
+        try await readInodeAndChunks(id, in: indexes)
+    }
+
+    /// `inodeAndChunks` in one read transaction (engines that cache fall back to it).
+    public func readInodeAndChunks(_ id: InodeID, in indexes: ClosedRange<Int64>) async throws -> (Inode?, [Chunk]) {
         try await read { r in
             guard let inode = try r.inode(id) else { return (nil, []) }
             return (inode, try r.chunks(id, in: indexes))

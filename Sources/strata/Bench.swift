@@ -106,7 +106,10 @@ struct StorageBench: AsyncParsableCommand {
 func measure(_ amount: Double, _ body: () async throws -> Void) async throws -> Double {
     let start = ContinuousClock.now
     try await body()
-    let elapsed = ContinuousClock.now - start
-    let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
-    return amount / seconds
+    return amount / (ContinuousClock.now - start).seconds
+}
+
+extension Duration {
+    /// This duration in (fractional) seconds, for rates.
+    var seconds: Double { Double(components.seconds) + Double(components.attoseconds) / 1e18 }
 }

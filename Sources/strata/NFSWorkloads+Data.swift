@@ -35,7 +35,7 @@ extension NFSWorkloads {
         try await close(s, handle, id)
         let commit = ContinuousClock.now - commitStart
         await s.close()
-        let total = seconds + Double(commit.components.seconds) + Double(commit.components.attoseconds) / 1e18
+        let total = seconds + commit.seconds
         return (WorkloadFigures(name: "seq-write", rate: Double(fileMiB) * 1_048_576 / 1e6 / total, unit: "MB/s",
                                 latencies: latencies), handle)
     }

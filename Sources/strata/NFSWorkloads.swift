@@ -53,8 +53,7 @@ struct NFSWorkloads: Sendable {
             for i in 0..<count { group.addTask { try await body(i) } }
             return try await group.reduce(into: Latencies()) { $0.merge($1) }
         }
-        let elapsed = ContinuousClock.now - start
-        return (merged, Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18)
+        return (merged, (ContinuousClock.now - start).seconds)
     }
 }
 

@@ -1,7 +1,7 @@
 import Synchronization
 
-/// Committed inode rows, and whole chunk maps of files read lately, kept in memory, exact because this process is the database's only writer (the
-/// store holds an exclusive lock on its directory). The writer applies each batch after it commits; a reader
+/// Committed inode rows, and whole chunk maps of files read lately, kept in memory, exact because this
+/// process is the database's only writer (the store holds an exclusive lock on its directory). The writer applies each batch after it commits; a reader
 /// that missed the cache inserts what it read only if no commit happened meanwhile (the epoch is unchanged),
 /// so a slow reader can never put back a value older than a commit.
 final class InodeCache: Sendable {

@@ -93,10 +93,7 @@ public final class SQLiteMetadataStore: MetadataStore {
 
     public func inodeAndChunks(_ id: InodeID, in indexes: ClosedRange<Int64>) async throws -> (Inode?, [Chunk]) {
         if let cached = cache.cachedFile(id, in: indexes) { return cached }
-        return try await read { r in
-            guard let inode = try r.inode(id) else { return (nil, []) }
-            return (inode, try r.chunks(id, in: indexes))
-        }
+        return try await readInodeAndChunks(id, in: indexes)
     }
 
     public func close() async throws {

@@ -93,11 +93,23 @@ enum Operations {
     /// What `requested` attributes of `handle` are encoded from (a statfs only when one is asked for).
     static func attributeSource(_ ctx: CompoundContext, _ handle: FileHandle, _ attributes: Attributes,
                                 _ requested: AttributeBitmap) async throws -> AttributeSource {
-        var stats: FileSystemStats?
-        if !requested.intersection(Attr.fileSystemWide).isEmpty { stats = try await ctx.fs.statfs() }
+        let stats = requested.intersection(Attr.fileSystemWide).isEmpty ? nil : try await ctx.fs.statfs()
+        return attributeSource(ctx, handle, attributes, wantsHandle: requested.contains(Attr.filehandle), stats: stats)
+    }
+
+    /// The same with the file system's figures already fetched (READDIR fetches them once per call).
+    static func attributeSource(_ ctx: CompoundContext, _ handle: FileHandle, _ attributes: Attributes,
+                                wantsHandle: Bool, stats: FileSystemStats?) -> AttributeSource {
         // Encoding a handle costs an HMAC: only when the client asked for it (READDIR without it is common).
-        let handleBytes = requested.contains(Attr.filehandle) ? ctx.server.codec.encode(handle) : []
-        return AttributeSource(attributes: attributes, handle: handle, handleBytes: handleBytes,
-                               leaseSeconds: ctx.server.configuration.leaseSeconds, stats: stats)
+        AttributeSource(attributes: attributes, handle: handle, handleBytes: wantsHandle ? ctx.server.codec.encode(handle) : [],
+                        leaseSeconds: ctx.server.configuration.leaseSeconds, stats: stats)
+    }
+
+    /// Calls run on their connection's event loop (see EventLoopTaskExecutor); one that moves a lot of bytes
+    /// runs on the shared pool instead, so it neither stalls the loop's other connections nor serialises
+    /// one connection's large calls on one thread.
+    static func bulk<T: Sendable>(_ bytes: Int, _ body: @Sendable () async throws -> T) async throws -> T {
+        guard bytes > 64 * 1024 else { return try await body() }
+        return try await withTaskExecutorPreference(globalConcurrentExecutor) { try await body() }
     }
 }

@@ -23,14 +23,6 @@ extension Operations {
         if padding > 0 { ctx.tail.append(ByteBuffer(repeating: 0, count: padding)) }
     }
 
-    /// Calls run on their connection's event loop (see EventLoopTaskExecutor); one that moves a lot of bytes
-    /// runs on the shared pool instead, so it neither stalls the loop's other connections nor serialises
-    /// one connection's large calls on one thread.
-    static func bulk<T: Sendable>(_ bytes: Int, _ body: @Sendable () async throws -> T) async throws -> T {
-        guard bytes > 64 * 1024 else { return try await body() }
-        return try await withTaskExecutorPreference(globalConcurrentExecutor) { try await body() }
-    }
-
     /// The current object must be a regular file (ISDIR / SYMLINK / INVAL otherwise).
     static func requireRegular(_ ctx: CompoundContext, _ handle: FileHandle) async throws {
         switch try await ctx.attributes(of: handle).type {

@@ -34,10 +34,8 @@ extension Operations {
                 entries.xdrBool(true)
                 entries.xdrU64(entry.cookie)
                 entries.xdrOpaque(entry.name.bytes)
-                let handle = ctx.handle(entry.attributes.id)
-                let source = AttributeSource(attributes: entry.attributes, handle: handle,
-                                             handleBytes: wantsHandle ? ctx.server.codec.encode(handle) : [],
-                                             leaseSeconds: ctx.server.configuration.leaseSeconds, stats: stats)
+                let source = attributeSource(ctx, ctx.handle(entry.attributes.id), entry.attributes,
+                                             wantsHandle: wantsHandle, stats: stats)
                 AttributeEncoder.encode(returned, bits: bits, source, into: &entries)
                 let size = entries.writerIndex - mark
                 let nameCost = 12 + (entry.name.bytes.count + 3) & ~3
