@@ -81,7 +81,10 @@ extension StrataFileSystem {
         let existing: [Chunk] = partial.isEmpty ? [] : try await reading { r in
             let inode = try self.node(r, ino)
             guard inode.type == .regular else { throw inode.type == .directory ? FSError.isDirectory : FSError.invalid }
-            return try partial.flatMap { try r.chunks(ino, in: $0...$0) }
+            // One ranged read, not one per chunk: a reader that cannot cache the file's chunk map reads it
+            // whole on every call.
+            let wanted = Set(partial)
+            return try r.chunks(ino, in: partial.min()!...partial.max()!).filter { wanted.contains($0.index) }
         }
         let byIndex = Dictionary(existing.map { ($0.index, $0) }, uniquingKeysWith: { a, _ in a })
         var plan: [PlannedChunk] = []
