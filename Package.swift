@@ -100,7 +100,7 @@ let package = Package(
             .product(name: "NIOCore", package: "swift-nio"),
             .product(name: "NIOPosix", package: "swift-nio"),
         ]),
-        .testTarget(name: "MetadataStoreTests", dependencies: ["MetadataStore"]),
+        .testTarget(name: "MetadataStoreTests", dependencies: ["MetadataStore", "TestSupport"]),
         .testTarget(name: "FileSystemTests", dependencies: [
             "FileSystem", "MetadataStore", "BlockStore", "CrashWorkloadContent", "TestSupport",
             .product(name: "NIOCore", package: "swift-nio"),

@@ -65,7 +65,7 @@ final class GroupCommitter: Sendable {
     private func commit(_ batch: [Request]) {
         var outcomes = [Error?](repeating: nil, count: batch.count)
         var changes: [InodeID: Inode?] = [:]
-        var chunksChanged: Set<InodeID> = []
+        var chunkEdits: [InodeID: [Int64: Chunk?]] = [:]
         var invalidate = false
         do {
             try pool.writeWithoutTransaction { db in
@@ -81,12 +81,12 @@ final class GroupCommitter: Sendable {
                         }
                     }
                     changes = access.batchChanges
-                    chunksChanged = access.batchChunkChanges
+                    chunkEdits = access.batchChunkEdits
                     invalidate = access.invalidatesCache
                     return .commit
                 }
             }
-            if invalidate { cache.invalidateAll() } else { cache.apply(changes, chunksChanged: chunksChanged) }
+            if invalidate { cache.invalidateAll() } else { cache.apply(changes, chunkEdits: chunkEdits) }
         } catch {
             // The commit itself failed: nothing in the batch is durable.
             cache.invalidateAll()

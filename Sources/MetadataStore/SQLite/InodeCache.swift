@@ -61,13 +61,39 @@ final class InodeCache: Sendable {
         }
     }
 
-    /// Applies a committed batch: new values, nil for deleted inodes, and the files whose chunks changed.
-    func apply(_ changes: [InodeID: Inode?], chunksChanged: Set<InodeID> = []) {
+    /// Applies a committed batch: new values, nil for deleted inodes, and the chunks it put (nil: removed).
+    /// Cached chunk maps are edited in place rather than dropped, so a file being flushed chunk by chunk is
+    /// never read back whole from SQLite (with all its slices) after every commit.
+    func apply(_ changes: [InodeID: Inode?], chunkEdits: [InodeID: [Int64: Chunk?]] = [:]) {
         state.withLock { s in
             s.epoch &+= 1
             if s.rows.count + changes.count > limit { s.rows.removeAll(keepingCapacity: true) }
             for (id, value) in changes { s.rows[id] = value }
-            for id in chunksChanged { if let gone = s.chunkMaps.removeValue(forKey: id) { s.cachedChunks -= gone.count } }
+            for (id, edits) in chunkEdits {
+                guard var map = s.chunkMaps.removeValue(forKey: id) else { continue }
+                s.cachedChunks -= map.count
+                // A deleted file's map goes; one grown past the limit is read by range from now on.
+                if case .some(nil) = changes[id] { continue }
+                Self.edit(&map, edits)
+                guard map.count <= Self.chunkMapLimit, s.cachedChunks + map.count <= chunkLimit else { continue }
+                s.chunkMaps[id] = map
+                s.cachedChunks += map.count
+            }
+        }
+    }
+
+    /// Replaces, inserts or removes (nil) chunks of a sorted map by index, keeping it sorted.
+    static func edit(_ map: inout [Chunk], _ edits: [Int64: Chunk?]) {
+        for (index, chunk) in edits {
+            var low = 0, high = map.count
+            while low < high { let mid = (low + high) / 2; if map[mid].index < index { low = mid + 1 } else { high = mid } }
+            let present = low < map.count && map[low].index == index
+            switch (chunk, present) {
+            case let (chunk?, true): map[low] = chunk
+            case let (chunk?, false): map.insert(chunk, at: low)
+            case (nil, true): map.remove(at: low)
+            case (nil, false): break
+            }
         }
     }
 

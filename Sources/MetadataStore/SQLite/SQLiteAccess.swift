@@ -11,8 +11,10 @@ final class SQLiteAccess: MetadataWriter {
     private let readEpoch: UInt64
     private var operationChanges: [InodeID: Inode?] = [:]
     private(set) var batchChanges: [InodeID: Inode?] = [:]
-    private var operationChunkChanges: Set<InodeID> = []
-    private(set) var batchChunkChanges: Set<InodeID> = []
+    /// The chunks each operation put (nil: removed), per inode and index, for the cache and for reads
+    /// later in the same batch.
+    private var operationChunkEdits: [InodeID: [Int64: Chunk?]] = [:]
+    private(set) var batchChunkEdits: [InodeID: [Int64: Chunk?]] = [:]
     /// Set when a change touched more inodes than it tracked (a whole file system deleted).
     private(set) var invalidatesCache = false
 
@@ -23,13 +25,13 @@ final class SQLiteAccess: MetadataWriter {
     func keepOperationChanges() {
         batchChanges.merge(operationChanges) { _, new in new }
         operationChanges.removeAll(keepingCapacity: true)
-        batchChunkChanges.formUnion(operationChunkChanges)
-        operationChunkChanges.removeAll(keepingCapacity: true)
+        for (id, edits) in operationChunkEdits { batchChunkEdits[id, default: [:]].merge(edits) { _, new in new } }
+        operationChunkEdits.removeAll(keepingCapacity: true)
     }
 
     func discardOperationChanges() {
         operationChanges.removeAll(keepingCapacity: true)
-        operationChunkChanges.removeAll(keepingCapacity: true)
+        operationChunkEdits.removeAll(keepingCapacity: true)
     }
 
     private func requireWritable() throws {
@@ -40,7 +42,7 @@ final class SQLiteAccess: MetadataWriter {
 
     func inode(_ id: InodeID) throws -> Inode? {
         if let changed = operationChanges[id] ?? batchChanges[id] { return changed }
-        if let cached = cache.get(id) { return cached }
+        if !invalidatesCache, let cached = cache.get(id) { return cached }
         let stmt = try db.cachedStatement(sql: "SELECT * FROM inode WHERE id = ?")
         guard let row = try Row.fetchOne(stmt, arguments: [Int64(bitPattern: id)]) else { return nil }
         let inode = try Self.decodeInode(row)
@@ -76,9 +78,16 @@ final class SQLiteAccess: MetadataWriter {
 
     func chunks(_ inode: InodeID, in indexes: ClosedRange<Int64>) throws -> [Chunk] {
         // Readers answer from the file's cached chunk map, loading it whole when the file is small enough;
-        // the writer always asks SQLite, which holds its own uncommitted changes.
+        // the writer from the cached (committed) map with this batch's own edits laid over it, or from SQLite.
         if !writable {
             if let map = try cachedChunkMap(inode) { return InodeCache.slice(map, indexes) }
+        } else if !invalidatesCache, let map = cache.chunkMap(inode) {
+            var edits = batchChunkEdits[inode] ?? [:]
+            if let own = operationChunkEdits[inode] { edits.merge(own) { _, new in new } }
+            guard !edits.isEmpty else { return InodeCache.slice(map, indexes) }
+            var edited = InodeCache.slice(map, indexes)
+            InodeCache.edit(&edited, edits.filter { indexes.contains($0.key) })
+            return edited
         }
         let stmt = try db.cachedStatement(
             sql: "SELECT idx, block, length, class FROM chunk WHERE ino = ? AND idx BETWEEN ? AND ? ORDER BY idx")
@@ -290,12 +299,15 @@ final class SQLiteAccess: MetadataWriter {
 
     func putChunk(_ chunk: Chunk) throws {
         try requireWritable()
-        operationChunkChanges.insert(chunk.inode)
         let old = try chunks(chunk.inode, in: chunk.index...chunk.index).first
+        operationChunkEdits[chunk.inode, default: [:]][chunk.index] = .some(chunk)
         if let old, old.block != chunk.block { try collect([old]) }
-        try db.cachedStatement(sql: "INSERT OR REPLACE INTO chunk(ino, idx, block, length, class) VALUES (?, ?, ?, ?, ?)")
-            .execute(arguments: [Int64(bitPattern: chunk.inode), chunk.index, chunk.block, chunk.length,
-                                 Int64(chunk.storageClass.rawValue)])
+        // A chunk that only gains slices keeps its row.
+        if old?.block != chunk.block || old?.length != chunk.length || old?.storageClass != chunk.storageClass {
+            try db.cachedStatement(sql: "INSERT OR REPLACE INTO chunk(ino, idx, block, length, class) VALUES (?, ?, ?, ?, ?)")
+                .execute(arguments: [Int64(bitPattern: chunk.inode), chunk.index, chunk.block, chunk.length,
+                                     Int64(chunk.storageClass.rawValue)])
+        }
         let before = old?.slices ?? []
         guard before != chunk.slices else { return }
         // Slices are usually only added: keep the rows there are and insert the new ones after them.
@@ -314,9 +326,9 @@ final class SQLiteAccess: MetadataWriter {
 
     func removeChunks(_ inode: InodeID, from index: Int64) throws {
         try requireWritable()
-        operationChunkChanges.insert(inode)
         let doomed = try chunks(inode, in: index...Int64.max)
         guard !doomed.isEmpty else { return }
+        for chunk in doomed { operationChunkEdits[inode, default: [:]][chunk.index] = .some(nil) }
         try collect(doomed)
         try db.cachedStatement(sql: "DELETE FROM chunk WHERE ino = ? AND idx >= ?")
             .execute(arguments: [Int64(bitPattern: inode), index])

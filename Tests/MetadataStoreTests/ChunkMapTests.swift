@@ -1,0 +1,70 @@
+import MetadataStore
+import TestSupport
+import Testing
+
+/// Chunk maps as readers and writers see them while commits change them: engines that keep maps in memory
+/// must answer exactly what is stored, inside a batch of concurrent writes as after it and after a reopen.
+@Suite struct ChunkMapTests {
+    @Test(arguments: StoreEngine.allCases)
+    func concurrentReadModifyWritesOfChunksAllLandAndReadBackAsStored(engine: StoreEngine) async throws {
+        let dir = StoreEngine.scratch()
+        var store = try engine.open(dir)
+        let fs = try await makeFileSystem(store)
+        let file = try await store.write { w in
+            let f = try w.insertInode(sampleInode(fs.id))
+            for i in 0..<8 { try w.putChunk(Chunk(inode: f.id, index: Int64(i), block: "base\(i)", length: 4096)) }
+            return f
+        }
+        // Read once so that engines which cache the map have it before the edits start.
+        #expect(try await store.read { try $0.chunks(file.id, in: 0...Int64.max) }.count == 8)
+
+        var rng = SplitMix(seed: 7)
+        var expected = [Int](repeating: 0, count: 8)
+        var rolledBack: Set<String> = []
+        for round in 0..<6 {
+            // Writes submitted together commit together: each one reads its chunk and adds a slice, so one
+            // that read the chunk without the batch's earlier changes would drop their slices.
+            let ops = (0..<24).map { n in (index: Int64(rng.next() % 8), fails: rng.next() % 4 == 0, tag: "r\(round)-\(n)") }
+            for op in ops { if op.fails { rolledBack.insert(op.tag) } else { expected[Int(op.index)] += 1 } }
+            let store = store
+            await withTaskGroup(of: Void.self) { group in
+                for op in ops {
+                    group.addTask {
+                        _ = try? await store.write { w in
+                            var chunk = try #require(try w.chunks(file.id, in: op.index...op.index).first)
+                            chunk.slices.append(Slice(offset: chunk.slices.count, length: 1, block: op.tag, blockOffset: 0))
+                            try w.putChunk(chunk)
+                            #expect(try w.chunks(file.id, in: op.index...op.index).first == chunk)
+                            if op.fails { throw Boom() }
+                        }
+                    }
+                }
+            }
+            let read = try await store.read { try $0.chunks(file.id, in: 0...Int64.max) }
+            #expect(read.map(\.slices.count) == expected)
+            #expect(read.flatMap(\.slices).allSatisfy { !rolledBack.contains($0.block) })
+            let (inode, middle) = try await store.inodeAndChunks(file.id, in: 2...5)
+            #expect(inode?.id == file.id && middle == Array(read[2...5]))
+        }
+
+        // Truncating, growing and rewriting a base are seen at once by readers and by the writer itself.
+        try await store.write { w in
+            try w.removeChunks(file.id, from: 5)
+            #expect(try w.chunks(file.id, in: 0...Int64.max).map(\.index) == [0, 1, 2, 3, 4])
+            try w.putChunk(Chunk(inode: file.id, index: 9, block: "far", length: 10))
+            try w.putChunk(Chunk(inode: file.id, index: 0, block: "base0-new", length: 100))
+        }
+        let final = try await store.read { try $0.chunks(file.id, in: 0...Int64.max) }
+        #expect(final.map(\.index) == [0, 1, 2, 3, 4, 9])
+        #expect(final[0].block == "base0-new" && final[0].slices.isEmpty && final[5].block == "far")
+        #expect(final[1].slices.count == expected[1])
+
+        // What readers were shown is what is stored.
+        try await store.close()
+        store = try engine.open(dir)
+        #expect(try await store.read { try $0.chunks(file.id, in: 0...Int64.max) } == final)
+        try await store.write { try $0.deleteInode(file.id) }
+        #expect(try await store.read { try $0.chunks(file.id, in: 0...Int64.max) } == [])
+        try await store.close()
+    }
+}
