@@ -145,6 +145,15 @@ final class PendingWrites: Sendable {
 
     func has(_ ino: InodeID) -> Bool { files.withLock { $0[ino] != nil } }
 
+    /// Starts a new generation for further writes; returns the newest one with writes (nil: none).
+    func seal(_ ino: InodeID) -> UInt64? {
+        files.withLock { table in
+            guard let last = table[ino]?.generations.last(where: { $0.writes > 0 }) else { return nil }
+            if table[ino]!.generations.last!.writes > 0 { table[ino]!.generations.append(newGeneration()) }
+            return last.id
+        }
+    }
+
     /// Brackets a commit of pending writes and their removal from here.
     func landing<T>(_ body: () async throws(FSError) -> T) async throws(FSError) -> T {
         landingNow.add(1, ordering: .sequentiallyConsistent)

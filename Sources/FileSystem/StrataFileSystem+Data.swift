@@ -96,30 +96,25 @@ extension StrataFileSystem {
         guard offset <= Limits.maxFileSize, UInt64(count) <= Limits.maxFileSize - offset else { throw .fileTooLarge }
         let inode = try await loadInode(ino)
         guard inode.type == .regular else { throw inode.type == .directory ? .isDirectory : .invalid }
-        guard count > 0 else {
-            return WriteResult(count: 0, committed: .fileSync, verifier: writeVerifier, attributes: try await getattr(ino))
-        }
+        guard count > 0 else { return WriteResult(count: 0, committed: .fileSync, verifier: writeVerifier) }
         if stable == .unstable {
             // Kept in memory until COMMIT, CLOSE, a size limit or a few seconds pass (see PendingWrites).
-            let (attributes, after) = try await fileLocks.withLock(ino) { () async throws(FSError) -> (Attributes, PendingWrites.AfterAdd) in
-                let after = self.pending.add(ino, offset: offset, data, chunkSize: self.chunkSize, owner: self)
-                return (try await self.attributesWithPending(ino), after)
-            }
-            // A flush keeps the attributes the client was just given.
-            switch after {
+            // Taken without the file's lock: a flush seals what it lands first, so this write goes into a
+            // generation no flush is landing, and writers never queue behind a commit.
+            switch pending.add(ino, offset: offset, data, chunkSize: chunkSize, owner: self) {
             case .nothing: break
             case .flushSealedInBackground: flushSealedInBackground(ino)
             case .flushNow: try await flushPending(ino)
             }
-            return WriteResult(count: count, committed: .unstable, verifier: writeVerifier, attributes: attributes)
+            return WriteResult(count: count, committed: .unstable, verifier: writeVerifier)
         }
-        let written = try await fileLocks.withLock(ino) { () async throws(FSError) -> Inode in
+        try await fileLocks.withLock(ino) { () async throws(FSError) in
             // Older unstable bytes must land first, or they would later overwrite this write's.
             try await self.flushPendingLocked(ino)
-            return try await self.writeRetrying(ino, self.extents(of: data, at: offset), end: offset + UInt64(count),
-                                                writes: 1, mtime: .now())
+            _ = try await self.writeRetrying(ino, self.extents(of: data, at: offset), end: offset + UInt64(count),
+                                             writes: 1, mtime: .now())
         }
-        return WriteResult(count: count, committed: .fileSync, verifier: writeVerifier, attributes: Attributes(written))
+        return WriteResult(count: count, committed: .fileSync, verifier: writeVerifier)
     }
 
     public func commit(_ ino: InodeID) async throws(FSError) -> UInt64 {

@@ -10,9 +10,12 @@ extension StrataFileSystem {
         try await fileLocks.withLock(ino) { () async throws(FSError) in try await self.flushPendingLocked(ino) }
     }
 
-    /// With the file's lock held: every generation, in order. A file removed meanwhile drops them.
+    /// With the file's lock held: every generation written so far, in order. The newest is sealed first, so
+    /// writes that come meanwhile (they take no lock) go into a fresh one and are not lost with what lands,
+    /// and a steady stream of them cannot keep this going. A file removed meanwhile drops them.
     func flushPendingLocked(_ ino: InodeID) async throws(FSError) {
-        while let generation = pending.oldest(ino) {
+        guard let sealed = pending.seal(ino) else { return }
+        while let generation = pending.oldest(ino), generation.id <= sealed {
             do {
                 try await pending.landing { () async throws(FSError) in
                     for batch in batches(of: generation) {
@@ -72,15 +75,25 @@ extension StrataFileSystem {
         var last: Bool
     }
 
-    /// A generation in batches of up to 64 chunks, one transaction each; the last also moves size, mtime and
-    /// change as the writes did (so attributes seen before the flush stay the same after it).
+    /// A generation in batches of about 64 chunks' worth of work, one transaction each; the last also moves
+    /// size, mtime and change as the writes did (so attributes seen before the flush stay the same after it).
+    /// A chunk that will likely take its writes as slices costs only their bytes (nothing is read or
+    /// rewritten), so a generation of scattered small writes lands as one block and one transaction.
     func batches(of generation: PendingWrites.Generation) -> [FlushBatch] {
-        let indexes = generation.chunks.keys.sorted()
-        let size = 64
-        return stride(from: 0, to: indexes.count, by: size).map { first in
-            let range = indexes[first..<min(first + size, indexes.count)]
-            let last = range.endIndex == indexes.count
-            let pieces = range.map { (index: $0, extents: generation.chunks[$0]!) }
+        let budget = 64 * chunkSize
+        var groups: [[(index: Int64, extents: [PendingWrites.Extent])]] = [[]]
+        var spent = 0
+        for index in generation.chunks.keys.sorted() {
+            let extents = generation.chunks[index]!
+            let bytes = extents.reduce(0) { $0 + $1.data.readableBytes }
+            let cost = bytes <= chunkSize / 2 ? bytes : chunkSize
+            if spent + cost > budget && !groups[groups.count - 1].isEmpty { groups.append([]); spent = 0 }
+            groups[groups.count - 1].append((index: index, extents: extents))
+            spent += cost
+        }
+        return groups.enumerated().compactMap { number, pieces in
+            guard !pieces.isEmpty else { return nil }
+            let last = number == groups.count - 1
             let end = pieces.map { UInt64($0.index) * UInt64(chunkSize) + UInt64($0.extents.last!.end) }.max()!
             return FlushBatch(pieces: pieces, end: last ? max(end, generation.end) : end,
                               writes: last ? generation.writes : 0, mtime: last ? generation.mtime : nil, last: last)

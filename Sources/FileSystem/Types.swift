@@ -113,7 +113,6 @@ public struct WriteResult: Sendable {
     public var committed: Stability
     /// Changes whenever data written unstable could have been lost (on every restart).
     public var verifier: UInt64
-    public var attributes: Attributes
 }
 
 /// A directory's change counter around one operation (NFS change_info4); `atomic` as both were read in
