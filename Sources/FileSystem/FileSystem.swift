@@ -9,6 +9,8 @@ public protocol FileSystem: Sendable {
     var id: FileSystemID { get }
     var root: InodeID { get }
     func getattr(_ ino: InodeID) async throws(FSError) -> Attributes
+    /// What kind of inode `ino` is (stale if it is gone): cheaper than `getattr`, which adds pending writes.
+    func type(of ino: InodeID) async throws(FSError) -> FileType
     func access(_ ino: InodeID, as caller: Caller) async throws(FSError) -> AccessRights
     func lookup(_ dir: InodeID, _ name: Name, as caller: Caller) async throws(FSError) -> Attributes
     /// The directory holding `dir` (the root is its own parent).

@@ -85,6 +85,8 @@ public final class StrataFileSystem: FileSystem {
         }
     }
 
+    public func type(of ino: InodeID) async throws(FSError) -> FileType { try await loadInode(ino).type }
+
     /// The inode's attributes with its pending writes included; callers make sure no flush lands meanwhile.
     func attributesWithPending(_ ino: InodeID) async throws(FSError) -> Attributes {
         var attributes = Attributes(try await loadInode(ino))

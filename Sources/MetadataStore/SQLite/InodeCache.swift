@@ -74,7 +74,7 @@ final class InodeCache: Sendable {
                 s.cachedChunks -= map.count
                 // A deleted file's map goes; one grown past the limit is read by range from now on.
                 if case .some(nil) = changes[id] { continue }
-                Self.edit(&map, edits)
+                Self.edit(&map, edits.map { ($0.key, $0.value) })
                 guard map.count <= Self.chunkMapLimit, s.cachedChunks + map.count <= chunkLimit else { continue }
                 s.chunkMaps[id] = map
                 s.cachedChunks += map.count
@@ -83,7 +83,7 @@ final class InodeCache: Sendable {
     }
 
     /// Replaces, inserts or removes (nil) chunks of a sorted map by index, keeping it sorted.
-    static func edit(_ map: inout [Chunk], _ edits: [Int64: Chunk?]) {
+    static func edit(_ map: inout [Chunk], _ edits: [(index: Int64, chunk: Chunk?)]) {
         for (index, chunk) in edits {
             var low = 0, high = map.count
             while low < high { let mid = (low + high) / 2; if map[mid].index < index { low = mid + 1 } else { high = mid } }

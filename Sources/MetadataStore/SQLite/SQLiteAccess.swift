@@ -82,12 +82,19 @@ final class SQLiteAccess: MetadataWriter {
         if !writable {
             if let map = try cachedChunkMap(inode) { return InodeCache.slice(map, indexes) }
         } else if !invalidatesCache, let map = cache.chunkMap(inode) {
-            var edits = batchChunkEdits[inode] ?? [:]
-            if let own = operationChunkEdits[inode] { edits.merge(own) { _, new in new } }
-            guard !edits.isEmpty else { return InodeCache.slice(map, indexes) }
-            var edited = InodeCache.slice(map, indexes)
-            InodeCache.edit(&edited, edits.filter { indexes.contains($0.key) })
-            return edited
+            var found = InodeCache.slice(map, indexes)
+            // The batch's edits, then this operation's own (a flush batch edits hundreds of chunks of one
+            // file and reads each first: look up the range, never copy the edits).
+            for edits in [batchChunkEdits[inode], operationChunkEdits[inode]] {
+                guard let edits else { continue }
+                let span = indexes.upperBound.subtractingReportingOverflow(indexes.lowerBound)
+                if !span.overflow && span.partialValue < Int64(edits.count) {
+                    InodeCache.edit(&found, indexes.compactMap { index in edits[index].map { (index, $0) } })
+                } else {
+                    InodeCache.edit(&found, edits.filter { indexes.contains($0.key) }.map { ($0.key, $0.value) })
+                }
+            }
+            return found
         }
         let stmt = try db.cachedStatement(
             sql: "SELECT idx, block, length, class FROM chunk WHERE ino = ? AND idx BETWEEN ? AND ? ORDER BY idx")

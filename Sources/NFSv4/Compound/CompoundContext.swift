@@ -67,8 +67,7 @@ struct CompoundContext {
     /// The current file handle, which must be a directory.
     func currentDirectory() async throws(NFSStatus) -> FileHandle {
         let handle = try currentHandle()
-        let attributes = try await attributes(of: handle)
-        switch attributes.type {
+        switch try await type(of: handle) {
         case .directory: return handle
         case .symlink: throw .symlink
         default: throw .notdir
@@ -78,6 +77,12 @@ struct CompoundContext {
     func attributes(of handle: FileHandle) async throws(NFSStatus) -> Attributes {
         guard handle.fileSystem == fs.id else { throw .stale }
         do { return try await fs.getattr(handle.inode) } catch { throw NFSStatus(error) }
+    }
+
+    /// The handle's file type; also how a handle is checked to be live (STALE) without reading attributes.
+    func type(of handle: FileHandle) async throws(NFSStatus) -> FileType {
+        guard handle.fileSystem == fs.id else { throw .stale }
+        do { return try await fs.type(of: handle.inode) } catch { throw NFSStatus(error) }
     }
 
     /// A handle for `inode` reached from the current one: it keeps the current access point.

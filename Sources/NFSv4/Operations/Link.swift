@@ -9,7 +9,7 @@ extension Operations {
         guard let saved = ctx.saved else { throw NFSStatus.nofilehandle }
         let dir = try await ctx.currentDirectory()
         guard saved.fileSystem == dir.fileSystem else { throw NFSStatus.xdev }
-        let sourceType = try await ctx.attributes(of: saved).type
+        let sourceType = try await ctx.type(of: saved)
         if sourceType == .directory { throw NFSStatus.isdir }
         let (_, change) = try await ctx.fs.link(saved.inode, into: dir.inode, name, as: ctx.caller)
         changeInfo(change, into: &out)

@@ -10,7 +10,7 @@ extension Operations {
             if ctx.server.trace { ctx.server.logger.info("PUTFH of a handle not ours: \(raw.map { String($0, radix: 16) })") }
             throw error
         }
-        _ = try await ctx.attributes(of: handle)
+        _ = try await ctx.type(of: handle)
         ctx.current = handle
         ctx.currentStateID = nil
         await ctx.refresh()

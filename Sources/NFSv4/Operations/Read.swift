@@ -25,7 +25,7 @@ extension Operations {
 
     /// The current object must be a regular file (ISDIR / SYMLINK / INVAL otherwise).
     static func requireRegular(_ ctx: CompoundContext, _ handle: FileHandle) async throws {
-        switch try await ctx.attributes(of: handle).type {
+        switch try await ctx.type(of: handle) {
         case .regular: return
         case .directory: throw NFSStatus.isdir
         case .symlink: throw NFSStatus.symlink

@@ -11,7 +11,7 @@ extension Operations {
         let target = try await ctx.currentDirectory()
         let source = saved
         guard source.fileSystem == target.fileSystem else { throw NFSStatus.xdev }
-        let sourceType = try await ctx.attributes(of: source).type
+        let sourceType = try await ctx.type(of: source)
         guard sourceType == .directory else { throw NFSStatus.notdir }
         let result = try await ctx.fs.rename(source.inode, old, to: target.inode, new, as: ctx.caller)
         changeInfo(result.source, into: &out)
