@@ -39,14 +39,25 @@ public enum BlockStoreError: Error, Sendable, Equatable {
     case io(operation: String, errno: Int32)
 }
 
+/// Who is waiting for a put: a client (foreground), or nobody yet (a background flush, a backup), which
+/// yields the CPU to foreground work.
+public enum IOPriority: Sendable { case foreground, background }
+
 /// Immutable content blocks by key. Engines: a local directory (embedded), S3 (distributed).
 public protocol BlockStore: Sendable {
-    /// Stores `data` under a fresh key. Durable on return.
-    func put(_ key: BlockKey, _ data: ByteBuffer) async throws
+    /// Stores `parts`, one after another, as one block under a fresh key. Durable on return.
+    func put(_ key: BlockKey, parts: [ByteBuffer], priority: IOPriority) async throws
     /// The bytes of `range` (the whole block when nil). A range past the block's end is cut short.
     func get(_ key: BlockKey, range: Range<Int>?) async throws -> ByteBuffer
     /// Deletes blocks; keys that do not exist are ignored.
     func delete(_ keys: [BlockKey]) async throws
     /// Every block held, with its size: for recovery sweeps and consistency checks.
     func list() async throws -> [BlockInfo]
+}
+
+extension BlockStore {
+    /// Stores `data` under a fresh key, for a client waiting on it. Durable on return.
+    public func put(_ key: BlockKey, _ data: ByteBuffer) async throws {
+        try await put(key, parts: [data], priority: .foreground)
+    }
 }

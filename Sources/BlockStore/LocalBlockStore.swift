@@ -6,33 +6,45 @@ import Darwin
 import NIOCore
 import NIOPosix
 
-/// Blocks as files under `root/ab/<key>` (256 shard directories, made once when the store is created). Blocking file calls run on a private thread pool, never on
-/// the caller's executor: an fsync takes milliseconds, and the cooperative pool has one thread per core.
+/// Blocks as files under `root/ab/<key>` (256 shard directories, made once when the store is created). Blocking
+/// file calls run on private thread pools, never on the caller's executor: an fsync takes milliseconds, and the
+/// cooperative pool has one thread per core. Background puts have a pool of their own whose threads run at a
+/// lower CPU priority, so copying a large flush into the page cache does not delay the calls clients wait on.
 public final class LocalBlockStore: BlockStore {
     public let root: String
     private let pool: NIOThreadPool
+    private let backgroundPool: NIOThreadPool
     private let allocator = ByteBufferAllocator()
+    /// The nice value of background put threads (Linux sets it per thread).
+    static let backgroundNice: Int32 = 10
 
-    public init(root: String, threads: Int = 16) throws {
+    public init(root: String, threads: Int = 16, backgroundThreads: Int = 16) throws {
         self.root = root
         try Self.makeDirectory(root)
         for shard in 0..<256 { try Self.makeDirectory(root + "/" + Self.hex2(shard)) }
         pool = NIOThreadPool(numberOfThreads: threads)
         pool.start()
+        backgroundPool = NIOThreadPool(numberOfThreads: backgroundThreads)
+        backgroundPool.start()
     }
 
-    deinit { pool.shutdownGracefully { _ in } }
+    deinit {
+        pool.shutdownGracefully { _ in }
+        backgroundPool.shutdownGracefully { _ in }
+    }
 
-    public func put(_ key: BlockKey, _ data: ByteBuffer) async throws {
+    public func put(_ key: BlockKey, parts: [ByteBuffer], priority: IOPriority) async throws {
         let path = location(of: key)
-        try await pool.runIfActive {
+        let background = priority == .background
+        try await (background ? backgroundPool : pool).runIfActive {
+            if background { Self.lowerPriorityOfThisThread() }
             let fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o600)
             guard fd >= 0 else {
                 if errno == EEXIST { throw BlockStoreError.alreadyExists(key) }
                 throw BlockStoreError.io(operation: "open \(path)", errno: errno)
             }
             do {
-                try data.withUnsafeReadableBytes { try Self.writeAll(fd, $0) }
+                try Self.writeAll(fd, parts, perCall: background ? 256 << 10 : .max)
                 // The block must be on disk before any metadata that references it commits.
                 guard fdatasync(fd) == 0 else { throw BlockStoreError.io(operation: "fdatasync", errno: errno) }
                 close(fd)
@@ -42,6 +54,15 @@ public final class LocalBlockStore: BlockStore {
                 throw error
             }
         }
+    }
+
+    /// setpriority(PRIO_PROCESS, 0) changes the calling thread only on Linux; a no-op once it is set.
+    private static func lowerPriorityOfThisThread() {
+        #if os(Linux)
+        errno = 0
+        let now = getpriority(__priority_which_t(PRIO_PROCESS.rawValue), 0)
+        if errno == 0 && now < backgroundNice { setpriority(__priority_which_t(PRIO_PROCESS.rawValue), 0, backgroundNice) }
+        #endif
     }
 
     /// Reads run on the calling task's thread: blocks are usually in the page cache, where a pread takes
@@ -136,15 +157,35 @@ public final class LocalBlockStore: BlockStore {
         return names
     }
 
-    private static func writeAll(_ fd: Int32, _ bytes: UnsafeRawBufferPointer) throws {
-        var done = 0
-        while done < bytes.count {
-            let n = pwrite(fd, bytes.baseAddress! + done, bytes.count - done, off_t(done))
+    /// Writes `parts` back to back from offset 0 with gather writes (no copy into one buffer first), at most
+    /// about `perCall` bytes a call: the kernel copies into the page cache without yielding the CPU, and
+    /// between calls the scheduler can run the threads clients wait on.
+    private static func writeAll(_ fd: Int32, _ parts: [ByteBuffer], perCall: Int = .max) throws {
+        // Each part's storage is retained while the kernel reads from it (as NIO does for writev).
+        var storages: [Unmanaged<AnyObject>] = []
+        var pieces: [iovec] = []
+        for part in parts where part.readableBytes > 0 {
+            part.withUnsafeReadableBytesWithStorageManagement { bytes, storage in
+                storages.append(storage.retain())
+                pieces.append(iovec(iov_base: UnsafeMutableRawPointer(mutating: bytes.baseAddress!), iov_len: bytes.count))
+            }
+        }
+        defer { for storage in storages { storage.release() } }
+        var offset = 0, first = 0
+        while first < pieces.count {
+            // IOV_MAX parts at most; a background put also stops once it has `perCall` bytes.
+            var count = 0, bytes = 0
+            while first + count < pieces.count, count < 1024, bytes < perCall { bytes += pieces[first + count].iov_len; count += 1 }
+            let n = pieces.withUnsafeBufferPointer { pwritev(fd, $0.baseAddress! + first, Int32(count), off_t(offset)) }
             if n < 0 {
                 if errno == EINTR { continue }
-                throw BlockStoreError.io(operation: "pwrite", errno: errno)
+                throw BlockStoreError.io(operation: "pwritev", errno: errno)
             }
-            done += n
+            guard n > 0 else { throw BlockStoreError.io(operation: "pwritev", errno: EIO) }
+            offset += n
+            var left = n
+            while first < pieces.count, left >= pieces[first].iov_len { left -= pieces[first].iov_len; first += 1 }
+            if left > 0 { pieces[first].iov_base += left; pieces[first].iov_len -= left }
         }
     }
 

@@ -69,7 +69,8 @@ extension StrataFileSystem {
 
     /// Reads what partial chunks need, builds new bases or slices, and puts their blocks (the slow part,
     /// which needs no lock: nothing refers to the blocks until `commit`).
-    func prepare(_ ino: InodeID, _ pieces: [(index: Int64, extents: [PendingWrites.Extent])]) async throws(FSError) -> PreparedWrite {
+    func prepare(_ ino: InodeID, _ pieces: [(index: Int64, extents: [PendingWrites.Extent])],
+                 priority: IOPriority = .foreground) async throws(FSError) -> PreparedWrite {
         let chunkBytes = chunkSize
         let covers = { (extents: [PendingWrites.Extent]) -> Bool in
             var reached = 0
@@ -90,16 +91,17 @@ extension StrataFileSystem {
         var plan: [PlannedChunk] = []
         // Every slice of this batch goes into one shared block.
         let sliceKey = BlockKey.random()
-        var sliceBytes = allocator.buffer(capacity: 0)
+        var sliceParts: [ByteBuffer] = []
+        var sliceBytes = 0
         for (index, extents) in pieces {
             let whole = covers(extents)
             let old = whole ? nil : byIndex[index]
             if !whole, takesSlices(extents, over: old), var chunk = old {
                 for e in extents {
                     chunk.slices.append(Slice(offset: e.offset, length: e.data.readableBytes, block: sliceKey.rawValue,
-                                              blockOffset: sliceBytes.writerIndex))
-                    var data = e.data
-                    sliceBytes.writeBuffer(&data)
+                                              blockOffset: sliceBytes))
+                    sliceParts.append(e.data)
+                    sliceBytes += e.data.readableBytes
                 }
                 plan.append(PlannedChunk(chunk: chunk, replaces: old, whole: false, newBase: nil))
                 continue
@@ -121,9 +123,9 @@ extension StrataFileSystem {
             plan.append(PlannedChunk(chunk: Chunk(inode: ino, index: index, block: key.rawValue, length: length),
                                      replaces: old, whole: whole, newBase: (key, bytes)))
         }
-        var newBlocks = plan.compactMap(\.newBase)
-        if sliceBytes.readableBytes > 0 { newBlocks.append((sliceKey, sliceBytes)) }
-        try await putBlocks(newBlocks)
+        var newBlocks = plan.compactMap(\.newBase).map { (key: $0.key, parts: [$0.bytes]) }
+        if sliceBytes > 0 { newBlocks.append((sliceKey, sliceParts)) }
+        try await putBlocks(newBlocks, priority: priority)
         return PreparedWrite(ino: ino, plan: plan, newBlocks: newBlocks.map(\.key))
     }
 
@@ -154,10 +156,12 @@ extension StrataFileSystem {
         }
     }
 
-    private func putBlocks(_ blocks: [(key: BlockKey, bytes: ByteBuffer)]) async throws(FSError) {
+    private func putBlocks(_ blocks: [(key: BlockKey, parts: [ByteBuffer])], priority: IOPriority) async throws(FSError) {
         do {
             try await withThrowingTaskGroup(of: Void.self) { group in
-                for block in blocks { group.addTask { try await self.blocks.put(block.key, block.bytes) } }
+                for block in blocks {
+                    group.addTask { try await self.blocks.put(block.key, parts: block.parts, priority: priority) }
+                }
                 try await group.waitForAll()
             }
         } catch {

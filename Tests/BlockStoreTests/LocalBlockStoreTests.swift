@@ -47,6 +47,26 @@ import Testing
         #expect(Set(try await store.list()) == expected)
     }
 
+    @Test(arguments: [IOPriority.foreground, .background])
+    func aBlockPutInPartsHoldsThemBackToBack(priority: IOPriority) async throws {
+        let store = try LocalBlockStore(root: root)
+        // More parts than one gather write takes, some empty, some slices of a larger buffer, 2.3 MB in all
+        // (so a background put goes out in several calls).
+        var whole = ByteBuffer()
+        for n in 0..<2_000 { whole.writeRepeatingByte(UInt8(truncatingIfNeeded: n * 7), count: n % 3 == 0 ? 0 : 1 + n % 2_300) }
+        var parts: [ByteBuffer] = []
+        var at = 0
+        for n in 0..<2_000 {
+            let length = n % 3 == 0 ? 0 : 1 + n % 2_300
+            parts.append(whole.getSlice(at: at, length: length)!)
+            at += length
+        }
+        let key = BlockKey.random()
+        try await store.put(key, parts: parts, priority: priority)
+        #expect(try await store.get(key, range: nil) == whole)
+        #expect(try await store.list() == [BlockInfo(key: key, size: whole.readableBytes)])
+    }
+
     @Test func keysThatCouldNameOtherPathsAreRejected() {
         #expect(BlockKey("../../etc/passwd") == nil)
         #expect(BlockKey("ABCDEF0123456789abcdef0123456789") == nil)
