@@ -17,8 +17,11 @@ let package = Package(
         .package(url: "https://github.com/HdrHistogram/hdrhistogram-swift.git", from: "0.2.0"),
     ],
     targets: [
+        // Linux calls Swift's Glibc module leaves out (sync_file_range).
+        .target(name: "CStrataLinux"),
         // Immutable content blocks by key (local directory engine).
         .target(name: "BlockStore", dependencies: [
+            "CStrataLinux",
             .product(name: "NIOCore", package: "swift-nio"),
             .product(name: "NIOPosix", package: "swift-nio"),
         ]),

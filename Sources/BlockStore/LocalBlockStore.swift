@@ -3,6 +3,7 @@ import Glibc
 #elseif canImport(Darwin)
 import Darwin
 #endif
+import CStrataLinux
 import NIOCore
 import NIOPosix
 
@@ -182,6 +183,9 @@ public final class LocalBlockStore: BlockStore {
                 throw BlockStoreError.io(operation: "pwritev", errno: errno)
             }
             guard n > 0 else { throw BlockStoreError.io(operation: "pwritev", errno: EIO) }
+            // Start writing this piece back now, so the disk works while the next is copied and the final
+            // fdatasync mostly waits for what is already under way.
+            if perCall != .max { _ = strata_start_writeback(fd, Int64(offset), Int64(n)) }
             offset += n
             var left = n
             while first < pieces.count, left >= pieces[first].iov_len { left -= pieces[first].iov_len; first += 1 }

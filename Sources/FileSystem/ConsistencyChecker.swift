@@ -74,7 +74,9 @@ public struct ConsistencyChecker: Sendable {
                     problems.append("chunk \(c.inode)/\(c.index) reaches past the file's size \(inode.size)")
                 }
                 if let size = blockSizes[c.block] {
-                    if size < c.length { problems.append("block \(c.block) holds \(size) bytes, chunk needs \(c.length)") }
+                    if size < c.blockOffset + c.length {
+                        problems.append("block \(c.block) holds \(size) bytes, chunk needs \(c.length) at \(c.blockOffset)")
+                    }
                 } else {
                     problems.append("chunk \(c.inode)/\(c.index) names missing block \(c.block)")
                 }

@@ -38,10 +38,17 @@ final class PendingWrites: Sendable {
         var bytes: Int { generations.reduce(0) { $0 + $1.bytes } }
     }
 
-    /// What a writer must do after adding.
-    enum AfterAdd { case nothing, flushSealedInBackground, flushNow }
+    /// What a writer must do after adding: start the background flush (a generation was just sealed), and
+    /// wait while the file holds too much (for the background flush to land some, or by flushing it itself).
+    struct AfterAdd: Equatable {
+        var startBackgroundFlush = false
+        var then = Then.nothing
+        enum Then { case nothing, waitForRoom, flushNow }
+    }
 
     private let files = Mutex<[InodeID: File]>([:])
+    /// Writers waiting for a file's background flush to bring it under `fileLimit`.
+    private let roomWaiters = Mutex<[InodeID: [CheckedContinuation<Void, Never>]]>([:])
     private let total = Atomic<Int>(0)
     /// Flushes between their commit and forgetting what they landed, and how many have finished: a
     /// reader that saw none in progress and none finish while it read the inode and the pending writes
@@ -49,6 +56,9 @@ final class PendingWrites: Sendable {
     private let landingNow = Atomic<Int>(0)
     private let landed = Atomic<UInt64>(0)
     private let nextGeneration = Atomic<UInt64>(1)
+
+    /// Writes of at least this many bytes are kept without copying them.
+    static let keptWithoutCopy = 64 * 1024
 
     /// A generation is sealed (and flushed in the background) at this size.
     let sealSize: Int
@@ -64,26 +74,47 @@ final class PendingWrites: Sendable {
 
     private func newGeneration() -> Generation { Generation(id: nextGeneration.add(1, ordering: .relaxed).oldValue) }
 
-    /// Takes a write (its bytes are copied: the caller's buffer may be a slice of a larger network read).
+    /// Takes a write. Small writes are copied (the caller's buffer may be a slice of a larger network read,
+    /// which they would keep alive); large ones are kept as they are (the RPC layer reads a large record into
+    /// a buffer of its own, so keeping its payload keeps little else).
     func add(_ ino: InodeID, offset: UInt64, _ data: ByteBuffer, chunkSize: Int, owner: StrataFileSystem) -> AfterAdd {
         let chunk = UInt64(chunkSize)
         let end = offset + UInt64(data.readableBytes)
         let now = Timestamp.now()
-        let (after, added): (AfterAdd, Int) = files.withLock { table in
+        var (after, added): (AfterAdd, Int) = files.withLock { table in
             if table[ino] == nil { table[ino] = File(generations: [newGeneration()], owner: owner) }
             // Mutated in place: a copy would copy every chunk's extents on each write.
             let added = Self.add(to: &table[ino]!.generations[table[ino]!.generations.count - 1],
                                  offset: offset, end: end, data, chunk: chunk, now: now)
-            var after = AfterAdd.nothing
+            var after = AfterAdd()
             if table[ino]!.generations.last!.bytes >= sealSize {
                 table[ino]!.generations.append(newGeneration())
-                if !table[ino]!.backgroundFlush { table[ino]!.backgroundFlush = true; after = .flushSealedInBackground }
+                if !table[ino]!.backgroundFlush { table[ino]!.backgroundFlush = true; after.startBackgroundFlush = true }
             }
-            if table[ino]!.bytes >= fileLimit { after = .flushNow }
+            // Writers outrunning the background flush wait for it rather than flushing everything themselves.
+            if table[ino]!.bytes >= fileLimit { after.then = table[ino]!.backgroundFlush ? .waitForRoom : .flushNow }
             return (after, added)
         }
         let all = total.add(added, ordering: .relaxed).newValue
-        return all >= totalLimit ? .flushNow : after
+        if all >= totalLimit { after.then = .flushNow }
+        return after
+    }
+
+    /// Returns once the file is under `fileLimit` or no background flush is working on it.
+    func waitForRoom(_ ino: InodeID) async {
+        await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
+            let waits: Bool = files.withLock { table in
+                guard let file = table[ino], file.backgroundFlush, file.bytes >= fileLimit else { return false }
+                // Registered under the files lock: whoever changes the file next wakes it.
+                roomWaiters.withLock { $0[ino, default: []].append(continuation) }
+                return true
+            }
+            if !waits { continuation.resume() }
+        }
+    }
+
+    private func wakeRoomWaiters(_ ino: InodeID) {
+        for waiter in roomWaiters.withLock({ $0.removeValue(forKey: ino) }) ?? [] { waiter.resume() }
     }
 
     private static func add(to generation: inout Generation, offset: UInt64, end: UInt64, _ data: ByteBuffer,
@@ -94,10 +125,14 @@ final class PendingWrites: Sendable {
             let index = Int64(position / chunk)
             let within = Int(position % chunk)
             let length = Int(min(end - position, chunk - UInt64(within)))
-            var copy = ByteBuffer()
-            copy.reserveCapacity(length)
-            copy.writeImmutableBuffer(data.getSlice(at: data.readerIndex + Int(position - offset), length: length)!)
-            added += insert(Extent(offset: within, data: copy), into: &generation.chunks[index, default: []])
+            var piece = data.getSlice(at: data.readerIndex + Int(position - offset), length: length)!
+            if data.readableBytes < Self.keptWithoutCopy {
+                var copy = ByteBuffer()
+                copy.reserveCapacity(length)
+                copy.writeImmutableBuffer(piece)
+                piece = copy
+            }
+            added += insert(Extent(offset: within, data: piece), into: &generation.chunks[index, default: []])
             position += UInt64(length)
         }
         if generation.writes == 0 { generation.since = .now }
@@ -188,17 +223,20 @@ final class PendingWrites: Sendable {
 
     /// Ends a background flush unless a generation was sealed meanwhile (then it goes on: true).
     func finishBackgroundFlush(_ ino: InodeID) -> Bool {
-        files.withLock { table in
+        let goesOn: Bool = files.withLock { table in
             guard table[ino] != nil else { return false }
             if table[ino]!.generations.count > 1 { return true }
             table[ino]!.backgroundFlush = false
             if table[ino]!.generations.allSatisfy({ $0.writes == 0 }) { table[ino] = nil }
             return false
         }
+        if !goesOn { wakeRoomWaiters(ino) }
+        return goesOn
     }
 
     func abandonBackgroundFlush(_ ino: InodeID) {
         files.withLock { table in if table[ino] != nil { table[ino]!.backgroundFlush = false } }
+        wakeRoomWaiters(ino)
     }
 
     /// What the attributes need of a file's pending writes (without holding on to its extents).
@@ -228,12 +266,14 @@ final class PendingWrites: Sendable {
             return gone.bytes
         }
         total.subtract(freed, ordering: .relaxed)
+        wakeRoomWaiters(ino)
     }
 
     /// Forgets all of a file's pending writes (the file is gone).
     func remove(_ ino: InodeID) {
         guard let file = files.withLock({ $0.removeValue(forKey: ino) }) else { return }
         total.subtract(file.bytes, ordering: .relaxed)
+        wakeRoomWaiters(ino)
     }
 
     /// Files with a write pending for at least `age`.

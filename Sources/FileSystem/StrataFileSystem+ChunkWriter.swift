@@ -33,9 +33,12 @@ extension StrataFileSystem {
         var replaces: Chunk?
         /// Covers its whole chunk, so it replaces whatever is there without reading or checking it.
         var whole: Bool
-        /// A new base block and its bytes; nil when the chunk only gains slices.
-        var newBase: (key: BlockKey, bytes: ByteBuffer)?
     }
+
+    /// New bases written by one flush share a block, up to this many: a 1 GiB write is 64 files rather than
+    /// 1,024 (creating and syncing a file costs more than its bytes), while a block that outlives most of its
+    /// chunks holds at most this many chunks' worth of bytes nobody reads.
+    static let chunksPerBlock = 16
 
     /// A chunk takes its dirty extents as slices (no read, no rewrite) when they are small, lie inside what
     /// it already holds, and it has few slices yet; otherwise it is rewritten whole (which folds its slices).
@@ -89,10 +92,11 @@ extension StrataFileSystem {
         }
         let byIndex = Dictionary(existing.map { ($0.index, $0) }, uniquingKeysWith: { a, _ in a })
         var plan: [PlannedChunk] = []
-        // Every slice of this batch goes into one shared block.
+        // Every slice of this batch goes into one shared block; new bases into blocks of `chunksPerBlock`.
         let sliceKey = BlockKey.random()
         var sliceParts: [ByteBuffer] = []
         var sliceBytes = 0
+        var baseBlocks: [(key: BlockKey, parts: [ByteBuffer], bytes: Int)] = []
         for (index, extents) in pieces {
             let whole = covers(extents)
             let old = whole ? nil : byIndex[index]
@@ -103,7 +107,7 @@ extension StrataFileSystem {
                     sliceParts.append(e.data)
                     sliceBytes += e.data.readableBytes
                 }
-                plan.append(PlannedChunk(chunk: chunk, replaces: old, whole: false, newBase: nil))
+                plan.append(PlannedChunk(chunk: chunk, replaces: old, whole: false))
                 continue
             }
             let length = max(old?.length ?? 0, extents.last!.end)
@@ -119,11 +123,17 @@ extension StrataFileSystem {
                 if bytes.writerIndex < length { bytes.writeRepeatingByte(0, count: length - bytes.writerIndex) }
                 for e in extents { bytes.setBuffer(e.data, at: e.offset) }
             }
-            let key = BlockKey.random()
-            plan.append(PlannedChunk(chunk: Chunk(inode: ino, index: index, block: key.rawValue, length: length),
-                                     replaces: old, whole: whole, newBase: (key, bytes)))
+            if baseBlocks.last.map({ $0.parts.count == Self.chunksPerBlock }) ?? true {
+                baseBlocks.append((BlockKey.random(), [], 0))
+            }
+            let at = baseBlocks[baseBlocks.count - 1].bytes
+            baseBlocks[baseBlocks.count - 1].parts.append(bytes)
+            baseBlocks[baseBlocks.count - 1].bytes += bytes.readableBytes
+            plan.append(PlannedChunk(chunk: Chunk(inode: ino, index: index, block: baseBlocks[baseBlocks.count - 1].key.rawValue,
+                                                  length: length, blockOffset: at),
+                                     replaces: old, whole: whole))
         }
-        var newBlocks = plan.compactMap(\.newBase).map { (key: $0.key, parts: [$0.bytes]) }
+        var newBlocks = baseBlocks.map { (key: $0.key, parts: $0.parts) }
         if sliceBytes > 0 { newBlocks.append((sliceKey, sliceParts)) }
         try await putBlocks(newBlocks, priority: priority)
         return PreparedWrite(ino: ino, plan: plan, newBlocks: newBlocks.map(\.key))

@@ -58,7 +58,7 @@ extension StrataFileSystem {
 
     /// `range` of a chunk: its base block's bytes with its slices laid over them in order.
     func fetch(_ piece: Chunk, _ range: Range<Int>) async throws(FSError) -> ByteBuffer {
-        var bytes = try await fetchBlock(piece.block, range)
+        var bytes = try await fetchBlock(piece.block, range.lowerBound + piece.blockOffset..<range.upperBound + piece.blockOffset)
         for slice in piece.slices {
             let lower = max(range.lowerBound, slice.offset), upper = min(range.upperBound, slice.end)
             guard lower < upper else { continue }
@@ -101,9 +101,11 @@ extension StrataFileSystem {
             // Kept in memory until COMMIT, CLOSE, a size limit or a few seconds pass (see PendingWrites).
             // Taken without the file's lock: a flush seals what it lands first, so this write goes into a
             // generation no flush is landing, and writers never queue behind a commit.
-            switch pending.add(ino, offset: offset, data, chunkSize: chunkSize, owner: self) {
+            let after = pending.add(ino, offset: offset, data, chunkSize: chunkSize, owner: self)
+            if after.startBackgroundFlush { flushSealedInBackground(ino) }
+            switch after.then {
             case .nothing: break
-            case .flushSealedInBackground: flushSealedInBackground(ino)
+            case .waitForRoom: await pending.waitForRoom(ino)
             case .flushNow: try await flushPending(ino)
             }
             return WriteResult(count: count, committed: .unstable, verifier: writeVerifier)

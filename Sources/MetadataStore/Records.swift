@@ -73,20 +73,22 @@ public struct DirEntryRecord: Hashable, Sendable {
     }
 }
 
-/// One fixed-size piece of a file: `length` valid bytes of block `block`; bytes past it read as zeros.
+/// One fixed-size piece of a file: `length` valid bytes of block `block` from `blockOffset` on; bytes past
+/// them read as zeros. The chunks one flush writes whole share a block, so a large write is a few files.
 public struct Chunk: Hashable, Sendable {
     public var inode: InodeID
     public var index: Int64
-    /// The chunk's base content; bytes of it past `length` are not part of the file.
+    /// The chunk's base content: `length` bytes at `blockOffset` (other bytes belong to other chunks).
     public var block: String
+    public var blockOffset: Int
     public var length: Int
     public var storageClass: StorageClass
     /// Small writes laid over the base, oldest first (a later one wins where they overlap).
     public var slices: [Slice]
     public init(inode: InodeID, index: Int64, block: String, length: Int, storageClass: StorageClass = .standard,
-                slices: [Slice] = []) {
+                slices: [Slice] = [], blockOffset: Int = 0) {
         self.inode = inode; self.index = index; self.block = block; self.length = length; self.storageClass = storageClass
-        self.slices = slices
+        self.slices = slices; self.blockOffset = blockOffset
     }
 }
 

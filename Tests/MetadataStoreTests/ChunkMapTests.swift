@@ -68,3 +68,39 @@ import Testing
         try await store.close()
     }
 }
+
+/// Blocks shared by several chunks (and by slices) go to garbage only once nothing names them.
+@Suite struct SharedBlockTests {
+    @Test(arguments: StoreEngine.allCases)
+    func aSharedBlockIsCollectedOnlyWhenItsLastChunkGoes(engine: StoreEngine) async throws {
+        let store = try engine.open(StoreEngine.scratch())
+        let fs = try await makeFileSystem(store)
+        let file = try await store.write { w in
+            let f = try w.insertInode(sampleInode(fs.id))
+            for i in 0..<4 { try w.putChunk(Chunk(inode: f.id, index: Int64(i), block: "shared", length: 100, blockOffset: i * 100)) }
+            return f
+        }
+        let garbage = { try await store.read { try $0.garbage(limit: 10) }.map(\.block).sorted() }
+        #expect(try await store.read { try $0.chunks(file.id, in: 2...2) }.first?.blockOffset == 200)
+        // Replacing one chunk, truncating another away: two chunks still name the block.
+        try await store.write { try $0.putChunk(Chunk(inode: file.id, index: 1, block: "own", length: 100)) }
+        try await store.write { try $0.removeChunks(file.id, from: 3) }
+        #expect(try await garbage() == [])
+        // A slice in a block that a base also uses keeps it alive after the base moves on.
+        try await store.write { w in
+            var c = try #require(try w.chunks(file.id, in: 0...0).first)
+            c.slices = [Slice(offset: 0, length: 10, block: "own", blockOffset: 100)]
+            try w.putChunk(c)
+            try w.putChunk(Chunk(inode: file.id, index: 1, block: "other", length: 100))
+        }
+        #expect(try await garbage() == [])
+        try await store.write { w in
+            try w.putChunk(Chunk(inode: file.id, index: 0, block: "last", length: 100))
+            try w.putChunk(Chunk(inode: file.id, index: 2, block: "last", length: 100, blockOffset: 100))
+        }
+        #expect(try await garbage() == ["own", "shared"])
+        try await store.write { try $0.deleteInode(file.id) }
+        #expect(try await garbage() == ["last", "other", "own", "shared"])
+        try await store.close()
+    }
+}

@@ -31,6 +31,29 @@ import XDR
         guard case .reject(8, .authError(.badCredential)) = RPCCall.parse(call) else { Issue.record("17 groups must be refused"); return }
     }
 
+    @Test func largeRecordsArrivingInPiecesAreGatheredWholeAndInOrderWithSmallOnes() throws {
+        let channel = EmbeddedChannel(handler: ByteToMessageHandler(RecordMarkingDecoder(maxRecordSize: 1 << 20)))
+        let large = (0..<300_000).map { UInt8(truncatingIfNeeded: $0 &* 31) }
+        var wire = ByteBuffer()
+        wire.writeInteger(UInt32(3) | 0x8000_0000, endianness: .big); wire.writeBytes([9, 9, 9])
+        wire.writeInteger(UInt32(large.count) | 0x8000_0000, endianness: .big); wire.writeBytes(large)
+        // The same record again in three fragments, the last one empty.
+        wire.writeInteger(UInt32(100_000), endianness: .big); wire.writeBytes(large[0..<100_000])
+        wire.writeInteger(UInt32(200_000), endianness: .big); wire.writeBytes(large[100_000...])
+        wire.writeInteger(UInt32(0) | 0x8000_0000, endianness: .big)
+        wire.writeInteger(UInt32(2) | 0x8000_0000, endianness: .big); wire.writeBytes([7, 7])
+        // Delivered in uneven reads, as TCP may.
+        var offset = 0, step = 1
+        while offset < wire.readableBytes {
+            let n = min(step, wire.readableBytes - offset)
+            try channel.writeInbound(wire.getSlice(at: offset, length: n)!)
+            offset += n; step = step * 3 + 1
+        }
+        var records: [[UInt8]] = []
+        while let record = try channel.readInbound(as: ByteBuffer.self) { records.append(Array(record.readableBytesView)) }
+        #expect(records == [[9, 9, 9], large, large, [7, 7]])
+    }
+
     @Test func recordMarkingJoinsFragmentsAndRefusesOversizedRecords() throws {
         let channel = EmbeddedChannel(handler: ByteToMessageHandler(RecordMarkingDecoder(maxRecordSize: 64)))
         var wire = ByteBuffer()

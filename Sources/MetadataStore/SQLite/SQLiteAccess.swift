@@ -97,7 +97,7 @@ final class SQLiteAccess: MetadataWriter {
             return found
         }
         let stmt = try db.cachedStatement(
-            sql: "SELECT idx, block, length, class FROM chunk WHERE ino = ? AND idx BETWEEN ? AND ? ORDER BY idx")
+            sql: "SELECT idx, block, length, class, boff FROM chunk WHERE ino = ? AND idx BETWEEN ? AND ? ORDER BY idx")
         let rows = try Row.fetchCursor(stmt, arguments: [Int64(bitPattern: inode), indexes.lowerBound, indexes.upperBound])
         var result: [Chunk] = []
         while let row = try rows.next() { result.append(try Self.decodeChunk(row, inode: inode)) }
@@ -122,7 +122,7 @@ final class SQLiteAccess: MetadataWriter {
 
     private func cachedChunkMap(_ inode: InodeID) throws -> [Chunk]? {
         if let map = cache.chunkMap(inode) { return map }
-        let stmt = try db.cachedStatement(sql: "SELECT idx, block, length, class FROM chunk WHERE ino = ? ORDER BY idx LIMIT ?")
+        let stmt = try db.cachedStatement(sql: "SELECT idx, block, length, class, boff FROM chunk WHERE ino = ? ORDER BY idx LIMIT ?")
         let rows = try Row.fetchCursor(stmt, arguments: [Int64(bitPattern: inode), InodeCache.chunkMapLimit + 1])
         var map: [Chunk] = []
         while let row = try rows.next() { map.append(try Self.decodeChunk(row, inode: inode)) }
@@ -188,7 +188,7 @@ final class SQLiteAccess: MetadataWriter {
 
     func forEachChunk(_ fileSystem: FileSystemID, _ body: (Chunk) throws -> Bool) throws {
         let rows = try Row.fetchCursor(db, sql: """
-            SELECT c.idx, c.block, c.length, c.class, c.ino FROM chunk c JOIN inode i ON i.id = c.ino
+            SELECT c.idx, c.block, c.length, c.class, c.boff, c.ino FROM chunk c JOIN inode i ON i.id = c.ino
             WHERE i.fs = ? ORDER BY c.ino, c.idx
             """, arguments: [fileSystem])
         var slices: [[Int64]: [Slice]] = [:]
@@ -199,7 +199,7 @@ final class SQLiteAccess: MetadataWriter {
             slices[[row[0], row[1]], default: []].append(Slice(offset: row[2], length: row[3], block: row[4], blockOffset: row[5]))
         }
         while let row = try rows.next() {
-            var chunk = try Self.decodeChunk(row, inode: UInt64(bitPattern: row[4]))
+            var chunk = try Self.decodeChunk(row, inode: UInt64(bitPattern: row[5]))
             chunk.slices = slices[[Int64(bitPattern: chunk.inode), chunk.index]] ?? []
             if try !body(chunk) { return }
         }
@@ -308,27 +308,31 @@ final class SQLiteAccess: MetadataWriter {
         try requireWritable()
         let old = try chunks(chunk.inode, in: chunk.index...chunk.index).first
         operationChunkEdits[chunk.inode, default: [:]][chunk.index] = .some(chunk)
-        if let old, old.block != chunk.block { try collect([old]) }
         // A chunk that only gains slices keeps its row.
-        if old?.block != chunk.block || old?.length != chunk.length || old?.storageClass != chunk.storageClass {
-            try db.cachedStatement(sql: "INSERT OR REPLACE INTO chunk(ino, idx, block, length, class) VALUES (?, ?, ?, ?, ?)")
+        if old?.block != chunk.block || old?.blockOffset != chunk.blockOffset || old?.length != chunk.length
+            || old?.storageClass != chunk.storageClass {
+            try db.cachedStatement(sql: "INSERT OR REPLACE INTO chunk(ino, idx, block, length, class, boff) VALUES (?, ?, ?, ?, ?, ?)")
                 .execute(arguments: [Int64(bitPattern: chunk.inode), chunk.index, chunk.block, chunk.length,
-                                     Int64(chunk.storageClass.rawValue)])
+                                     Int64(chunk.storageClass.rawValue), chunk.blockOffset])
         }
+        var released: [String: StorageClass] = [:]
+        if let old, old.block != chunk.block { released[old.block] = old.storageClass }
         let before = old?.slices ?? []
-        guard before != chunk.slices else { return }
-        // Slices are usually only added: keep the rows there are and insert the new ones after them.
-        let appended = chunk.slices.count > before.count && Array(chunk.slices.prefix(before.count)) == before
-        if !appended {
-            try db.cachedStatement(sql: "DELETE FROM slice WHERE ino = ? AND idx = ?")
-                .execute(arguments: [Int64(bitPattern: chunk.inode), chunk.index])
+        if before != chunk.slices {
+            // Slices are usually only added: keep the rows there are and insert the new ones after them.
+            let appended = chunk.slices.count > before.count && Array(chunk.slices.prefix(before.count)) == before
+            if !appended {
+                try db.cachedStatement(sql: "DELETE FROM slice WHERE ino = ? AND idx = ?")
+                    .execute(arguments: [Int64(bitPattern: chunk.inode), chunk.index])
+                for block in Set(before.map(\.block)).subtracting(chunk.slices.map(\.block)) { released[block] = .standard }
+            }
+            let insert = try db.cachedStatement(sql: "INSERT INTO slice(ino, idx, off, len, block, boff) VALUES (?, ?, ?, ?, ?, ?)")
+            for slice in chunk.slices.dropFirst(appended ? before.count : 0) {
+                try insert.execute(arguments: [Int64(bitPattern: chunk.inode), chunk.index, slice.offset, slice.length,
+                                               slice.block, slice.blockOffset])
+            }
         }
-        let insert = try db.cachedStatement(sql: "INSERT INTO slice(ino, idx, off, len, block, boff) VALUES (?, ?, ?, ?, ?, ?)")
-        for slice in chunk.slices.dropFirst(appended ? before.count : 0) {
-            try insert.execute(arguments: [Int64(bitPattern: chunk.inode), chunk.index, slice.offset, slice.length,
-                                           slice.block, slice.blockOffset])
-        }
-        if !appended { try collectUnreferenced(Set(before.map(\.block)).subtracting(chunk.slices.map(\.block))) }
+        try collectUnreferenced(released)
     }
 
     func removeChunks(_ inode: InodeID, from index: Int64) throws {
@@ -336,32 +340,35 @@ final class SQLiteAccess: MetadataWriter {
         let doomed = try chunks(inode, in: index...Int64.max)
         guard !doomed.isEmpty else { return }
         for chunk in doomed { operationChunkEdits[inode, default: [:]][chunk.index] = .some(nil) }
-        try collect(doomed)
         try db.cachedStatement(sql: "DELETE FROM chunk WHERE ino = ? AND idx >= ?")
             .execute(arguments: [Int64(bitPattern: inode), index])
+        var released = Dictionary(doomed.map { ($0.block, $0.storageClass) }, uniquingKeysWith: { a, _ in a })
         let sliceBlocks = Set(doomed.flatMap { $0.slices.map(\.block) })
-        guard !sliceBlocks.isEmpty else { return }
-        try db.cachedStatement(sql: "DELETE FROM slice WHERE ino = ? AND idx >= ?")
-            .execute(arguments: [Int64(bitPattern: inode), index])
-        try collectUnreferenced(sliceBlocks)
+        if !sliceBlocks.isEmpty {
+            try db.cachedStatement(sql: "DELETE FROM slice WHERE ino = ? AND idx >= ?")
+                .execute(arguments: [Int64(bitPattern: inode), index])
+            for block in sliceBlocks where released[block] == nil { released[block] = .standard }
+        }
+        try collectUnreferenced(released)
     }
 
-    /// Slice blocks are shared: one goes to garbage once no slice names it.
-    private func collectUnreferenced(_ blocks: Set<String>) throws {
-        let used = try db.cachedStatement(sql: "SELECT 1 FROM slice WHERE block = ? LIMIT 1")
-        let insert = try db.cachedStatement(sql: "INSERT OR IGNORE INTO garbage(block, class) VALUES (?, 0)")
-        for block in blocks where try Row.fetchOne(used, arguments: [block]) == nil { try insert.execute(arguments: [block]) }
+    /// Blocks are shared (the chunks of one flush share a base block, its slices a slice block): one goes to
+    /// garbage once no chunk and no slice names it any more.
+    private func collectUnreferenced(_ blocks: [String: StorageClass]) throws {
+        guard !blocks.isEmpty else { return }
+        let inChunk = try db.cachedStatement(sql: "SELECT 1 FROM chunk WHERE block = ? LIMIT 1")
+        let inSlice = try db.cachedStatement(sql: "SELECT 1 FROM slice WHERE block = ? LIMIT 1")
+        let insert = try db.cachedStatement(sql: "INSERT OR IGNORE INTO garbage(block, class) VALUES (?, ?)")
+        for (block, storageClass) in blocks {
+            guard try Row.fetchOne(inChunk, arguments: [block]) == nil, try Row.fetchOne(inSlice, arguments: [block]) == nil else { continue }
+            try insert.execute(arguments: [block, Int64(storageClass.rawValue)])
+        }
     }
 
     func removeGarbage(_ blocks: [String]) throws {
         try requireWritable()
         let stmt = try db.cachedStatement(sql: "DELETE FROM garbage WHERE block = ?")
         for block in blocks { try stmt.execute(arguments: [block]) }
-    }
-
-    private func collect(_ chunks: [Chunk]) throws {
-        let stmt = try db.cachedStatement(sql: "INSERT OR IGNORE INTO garbage(block, class) VALUES (?, ?)")
-        for chunk in chunks { try stmt.execute(arguments: [chunk.block, Int64(chunk.storageClass.rawValue)]) }
     }
 
     // MARK: - Rows
@@ -397,7 +404,7 @@ final class SQLiteAccess: MetadataWriter {
 
     private static func decodeChunk(_ row: Row, inode: InodeID) throws -> Chunk {
         Chunk(inode: inode, index: row[0], block: row[1], length: row[2],
-              storageClass: StorageClass(rawValue: UInt8(clamping: row[3] as Int64)) ?? .standard)
+              storageClass: StorageClass(rawValue: UInt8(clamping: row[3] as Int64)) ?? .standard, blockOffset: row[4])
     }
 
     private static func decodeFileSystem(_ row: Row) -> FileSystemRecord {

@@ -46,6 +46,14 @@ enum SQLiteSchema {
                 CREATE INDEX slice_block ON slice(block);
                 """)
         }
+        migrator.registerMigration("v4-shared-blocks") { db in
+            // Chunks written whole by one flush share a block, each at its own offset; a block is garbage once
+            // no chunk and no slice names it (the index answers that).
+            try db.execute(sql: """
+                ALTER TABLE chunk ADD COLUMN boff INTEGER NOT NULL DEFAULT 0;
+                CREATE INDEX chunk_block ON chunk(block);
+                """)
+        }
         return migrator
     }
 }
