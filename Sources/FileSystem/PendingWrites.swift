@@ -113,6 +113,12 @@ final class PendingWrites: Sendable {
         }
     }
 
+    /// Whether writers are about to wait for (or already wait for) the file's background flush, which then
+    /// is what they wait on and should not yield the CPU to them.
+    func isPressing(_ ino: InodeID) -> Bool {
+        files.withLock { ($0[ino]?.bytes ?? 0) >= fileLimit / 4 * 3 } || roomWaiters.withLock { $0[ino] != nil }
+    }
+
     private func wakeRoomWaiters(_ ino: InodeID) {
         for waiter in roomWaiters.withLock({ $0.removeValue(forKey: ino) }) ?? [] { waiter.resume() }
     }

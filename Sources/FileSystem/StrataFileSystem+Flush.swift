@@ -50,8 +50,8 @@ extension StrataFileSystem {
 
     private func flushInBackground(_ ino: InodeID, _ generation: PendingWrites.Generation) async throws(FSError) {
         for batch in batches(of: generation) {
-            // Nobody waits for this flush: its blocks are written at background priority.
-            let prepared = try await prepare(ino, batch.pieces, priority: .background)
+            // Nobody waits for this flush unless writers are catching up with it: then it is theirs.
+            let prepared = try await prepare(ino, batch.pieces, priority: pending.isPressing(ino) ? .foreground : .background)
             let landed = try await fileLocks.withLock(ino) { () async throws(FSError) -> Bool in
                 // A foreground flush may have landed this generation meanwhile.
                 guard self.pending.contains(ino, generation: generation.id) else { return false }
