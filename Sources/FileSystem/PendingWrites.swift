@@ -62,7 +62,8 @@ final class PendingWrites: Sendable {
 
     /// A generation is sealed (and flushed in the background) at this size.
     let sealSize: Int
-    /// A file whose pending bytes reach this (the background flush is behind) is flushed by the writer.
+    /// A file whose pending bytes reach this (the background flush is behind) holds its writers until the
+    /// background flush lands some, or is flushed by them when none is running.
     let fileLimit: Int
     /// All files' pending bytes together: past this, each write flushes its file.
     let totalLimit: Int
