@@ -1,4 +1,4 @@
-import MetadataStore
+@testable import MetadataStore
 import TestSupport
 import Testing
 
@@ -101,6 +101,24 @@ import Testing
         #expect(try await garbage() == ["own", "shared"])
         try await store.write { try $0.deleteInode(file.id) }
         #expect(try await garbage() == ["last", "other", "own", "shared"])
+        try await store.close()
+    }
+}
+
+/// The write-ahead log is copied into the database in the background, not inside commits.
+@Suite struct WALCheckpointTests {
+    @Test func theLogIsCheckpointedInTheBackgroundWhileCommitsGoOn() async throws {
+        let dir = StoreEngine.scratch()
+        let store = try SQLiteMetadataStore(directory: dir)
+        let fs = try await makeFileSystem(store)
+        for _ in 0..<300 { _ = try await store.write { try $0.insertInode(sampleInode(fs.id)) } }
+        // 300 commits stay far below SQLite's own threshold: only the timer copies the log meanwhile.
+        var waited = 0
+        while store.checkpointer.lastCheckpointed.load(ordering: .relaxed) == 0, waited < 50 {
+            try await Task.sleep(for: .milliseconds(100)); waited += 1
+        }
+        #expect(store.checkpointer.lastCheckpointed.load(ordering: .relaxed) > 0)
+        #expect(try await store.read { try $0.usage(fs.id).inodes } == 301)
         try await store.close()
     }
 }

@@ -16,6 +16,7 @@ public final class SQLiteMetadataStore: MetadataStore {
     private let pool: DatabasePool
     private let cache: InodeCache
     private let committer: GroupCommitter
+    let checkpointer: WALCheckpointer
     /// Held (flock) until close; nil once released.
     private let lockFD: Mutex<Int32?>
 
@@ -37,6 +38,7 @@ public final class SQLiteMetadataStore: MetadataStore {
         config.prepareDatabase { db in
             try db.execute(sql: "PRAGMA synchronous = FULL")
             try db.execute(sql: "PRAGMA cache_size = -65536")
+            try db.execute(sql: "PRAGMA wal_autocheckpoint = \(WALCheckpointer.backstopPages)")
         }
         do {
             pool = try DatabasePool(path: directory + "/metadata.sqlite", configuration: config)
@@ -46,6 +48,10 @@ public final class SQLiteMetadataStore: MetadataStore {
                 return UInt64(try Int64.fetchOne(db, sql: "SELECT value FROM meta WHERE key = 'open_count'") ?? 0)
             }
         } catch {
+            Glibc.close(fd)
+            throw MetadataStoreError.engine("cannot open metadata database: \(error)")
+        }
+        do { checkpointer = try WALCheckpointer(path: directory + "/metadata.sqlite") } catch {
             Glibc.close(fd)
             throw MetadataStoreError.engine("cannot open metadata database: \(error)")
         }
@@ -98,6 +104,7 @@ public final class SQLiteMetadataStore: MetadataStore {
 
     public func close() async throws {
         committer.close()
+        checkpointer.stop()
         defer { releaseLock() }
         try pool.close()
     }
