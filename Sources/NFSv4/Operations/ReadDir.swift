@@ -26,7 +26,7 @@ extension Operations {
         let wantsHandle = returned.contains(Attr.filehandle)
         let stats = returned.intersection(Attr.fileSystemWide).isEmpty ? nil : try await ctx.fs.statfs()
         // Entries take 40 bytes and up: ask for about as many as the reply could hold, in one transaction.
-        let pageSize = max(16, min(1024, budget / 48))
+        var pageSize = max(16, min(1024, budget / 48))
         fill: while true {
             let page = try await ctx.fs.readdir(dir.inode, after: after, limit: pageSize, as: ctx.caller)
             for entry in page.entries {
@@ -49,6 +49,9 @@ extension Operations {
                 after = entry.cookie
             }
             if page.eof { eof = true; break }
+            // Then about as many as the rest of the reply holds at the size entries have had so far (reading
+            // a full page for the last few that fit cost as much as the reply itself).
+            pageSize = max(16, min(1024, (budget - used) / max(1, used / max(1, count)) + 8))
         }
         if count == 0 && !eof { throw NFSStatus.toosmall }
         out.xdrFixedOpaque([UInt8](repeating: 0, count: 8))
