@@ -96,7 +96,7 @@ final class PendingWrites: Sendable {
             if table[ino]!.bytes >= fileLimit { after.then = table[ino]!.backgroundFlush ? .waitForRoom : .flushNow }
             return (after, added)
         }
-        let all = total.add(added, ordering: .relaxed).newValue
+        let all = total.add(added, ordering: .sequentiallyConsistent).newValue
         if all >= totalLimit { after.then = .flushNow }
         return after
     }
@@ -187,6 +187,10 @@ final class PendingWrites: Sendable {
 
     func has(_ ino: InodeID) -> Bool { files.withLock { $0[ino] != nil } }
 
+    /// No pending byte in any file (a write adds its bytes before it is answered; a flush removes them after
+    /// its commit, so an inode read after this saw 0 already includes them).
+    var isEmpty: Bool { total.load(ordering: .sequentiallyConsistent) == 0 }
+
     /// Starts a new generation for further writes; returns the newest one with writes (nil: none).
     func seal(_ ino: InodeID) -> UInt64? {
         files.withLock { table in
@@ -272,14 +276,14 @@ final class PendingWrites: Sendable {
             }
             return gone.bytes
         }
-        total.subtract(freed, ordering: .relaxed)
+        total.subtract(freed, ordering: .sequentiallyConsistent)
         wakeRoomWaiters(ino)
     }
 
     /// Forgets all of a file's pending writes (the file is gone).
     func remove(_ ino: InodeID) {
         guard let file = files.withLock({ $0.removeValue(forKey: ino) }) else { return }
-        total.subtract(file.bytes, ordering: .relaxed)
+        total.subtract(file.bytes, ordering: .sequentiallyConsistent)
         wakeRoomWaiters(ino)
     }
 

@@ -96,7 +96,8 @@ public final class StrataFileSystem: FileSystem {
 
     /// `attributes` as `getattr` gives them when the inode has unstable writes pending.
     func withPending(_ attributes: Attributes) async throws(FSError) -> Attributes {
-        pending.has(attributes.id) ? try await getattr(attributes.id) : attributes
+        // Lock-free when nothing is pending anywhere (a READDIR asks for every entry).
+        !pending.isEmpty && pending.has(attributes.id) ? try await getattr(attributes.id) : attributes
     }
 
     public func access(_ ino: InodeID, as caller: Caller) async throws(FSError) -> AccessRights {

@@ -63,9 +63,11 @@ final class SQLiteAccess: MetadataWriter {
         let rows = try Row.fetchCursor(stmt, arguments: [Int64(bitPattern: directory),
                                                          Int64(clamping: cookie), max(0, limit)])
         var result: [DirEntryRecord] = []
+        result.reserveCapacity(max(0, min(limit, 1024)))
         while let row = try rows.next() {
-            let name: Data = row[1]
-            result.append(DirEntryRecord(directory: directory, name: [UInt8](name),
+            // The name straight from SQLite's row into the record (one copy, not two).
+            let name = row.dataNoCopy(atIndex: 1).map { [UInt8]($0) } ?? []
+            result.append(DirEntryRecord(directory: directory, name: name,
                                          inode: UInt64(bitPattern: row[2]), cookie: UInt64(bitPattern: row[0])))
         }
         return result
