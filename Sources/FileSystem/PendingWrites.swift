@@ -40,7 +40,7 @@ final class PendingWrites: Sendable {
 
     /// What a writer must do after adding: start the background flush (a generation was just sealed), and
     /// wait while the file holds too much (for the background flush to land some, or by flushing it itself).
-    struct AfterAdd: Equatable {
+    struct AfterAdd {
         var startBackgroundFlush = false
         var then = Then.nothing
         enum Then { case nothing, waitForRoom, flushNow }
@@ -187,9 +187,10 @@ final class PendingWrites: Sendable {
 
     func has(_ ino: InodeID) -> Bool { files.withLock { $0[ino] != nil } }
 
-    /// No pending byte in any file (a write adds its bytes before it is answered; a flush removes them after
-    /// its commit, so an inode read after this saw 0 already includes them).
-    var isEmpty: Bool { total.load(ordering: .sequentiallyConsistent) == 0 }
+    /// Whether the file may have writes to add to its stored attributes; lock-free while no file has a pending
+    /// byte (a write adds its bytes before it is answered, a flush removes them after its commit, so an inode
+    /// read after this saw none already includes them). The read paths ask it for every inode they answer.
+    func mayHave(_ ino: InodeID) -> Bool { total.load(ordering: .sequentiallyConsistent) != 0 && has(ino) }
 
     /// Starts a new generation for further writes; returns the newest one with writes (nil: none).
     func seal(_ ino: InodeID) -> UInt64? {

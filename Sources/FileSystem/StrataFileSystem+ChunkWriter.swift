@@ -126,12 +126,12 @@ extension StrataFileSystem {
             if baseBlocks.last.map({ $0.parts.count == Self.chunksPerBlock }) ?? true {
                 baseBlocks.append((BlockKey.random(), [], 0))
             }
-            let at = baseBlocks[baseBlocks.count - 1].bytes
-            baseBlocks[baseBlocks.count - 1].parts.append(bytes)
-            baseBlocks[baseBlocks.count - 1].bytes += bytes.readableBytes
-            plan.append(PlannedChunk(chunk: Chunk(inode: ino, index: index, block: baseBlocks[baseBlocks.count - 1].key.rawValue,
-                                                  length: length, blockOffset: at),
+            let shared = baseBlocks.count - 1
+            plan.append(PlannedChunk(chunk: Chunk(inode: ino, index: index, block: baseBlocks[shared].key.rawValue,
+                                                  length: length, blockOffset: baseBlocks[shared].bytes),
                                      replaces: old, whole: whole))
+            baseBlocks[shared].parts.append(bytes)
+            baseBlocks[shared].bytes += bytes.readableBytes
         }
         var newBlocks = baseBlocks.map { (key: $0.key, parts: $0.parts) }
         if sliceBytes > 0 { newBlocks.append((sliceKey, sliceParts)) }

@@ -82,18 +82,17 @@ extension StrataFileSystem {
     /// rewritten), so a generation of scattered small writes lands as one block and one transaction.
     func batches(of generation: PendingWrites.Generation) -> [FlushBatch] {
         let budget = 64 * chunkSize
-        var groups: [[(index: Int64, extents: [PendingWrites.Extent])]] = [[]]
+        var groups: [[(index: Int64, extents: [PendingWrites.Extent])]] = []
         var spent = 0
         for index in generation.chunks.keys.sorted() {
             let extents = generation.chunks[index]!
             let bytes = extents.reduce(0) { $0 + $1.data.readableBytes }
             let cost = bytes <= chunkSize / 2 ? bytes : chunkSize
-            if spent + cost > budget && !groups[groups.count - 1].isEmpty { groups.append([]); spent = 0 }
+            if groups.isEmpty || spent + cost > budget { groups.append([]); spent = 0 }
             groups[groups.count - 1].append((index: index, extents: extents))
             spent += cost
         }
-        return groups.enumerated().compactMap { number, pieces in
-            guard !pieces.isEmpty else { return nil }
+        return groups.enumerated().map { number, pieces in
             let last = number == groups.count - 1
             let end = pieces.map { UInt64($0.index) * UInt64(chunkSize) + UInt64($0.extents.last!.end) }.max()!
             return FlushBatch(pieces: pieces, end: last ? max(end, generation.end) : end,

@@ -71,7 +71,7 @@ public final class StrataFileSystem: FileSystem {
     // MARK: - Attributes and lookups
 
     public func getattr(_ ino: InodeID) async throws(FSError) -> Attributes {
-        guard pending.has(ino) else { return Attributes(try await loadInode(ino)) }
+        guard pending.mayHave(ino) else { return Attributes(try await loadInode(ino)) }
         // Without the file's lock when no flush was landing meanwhile (the usual case: WRITE compounds ask
         // for attributes every time); a flush that commits between reading the inode and the pending
         // writes would count them twice.
@@ -96,8 +96,7 @@ public final class StrataFileSystem: FileSystem {
 
     /// `attributes` as `getattr` gives them when the inode has unstable writes pending.
     func withPending(_ attributes: Attributes) async throws(FSError) -> Attributes {
-        // Lock-free when nothing is pending anywhere (a READDIR asks for every entry).
-        !pending.isEmpty && pending.has(attributes.id) ? try await getattr(attributes.id) : attributes
+        pending.mayHave(attributes.id) ? try await getattr(attributes.id) : attributes
     }
 
     public func access(_ ino: InodeID, as caller: Caller) async throws(FSError) -> AccessRights {
