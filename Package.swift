@@ -28,6 +28,7 @@ let package = Package(
         // Transactional inode/dentry/chunk records; the SQLite (GRDB) engine.
         .target(name: "MetadataStore", dependencies: [
             .product(name: "GRDB", package: "GRDB.swift"),
+            .product(name: "GRDBSQLite", package: "GRDB.swift"),
         ]),
         // POSIX semantics over inodes: the only API the protocol layer sees.
         .target(name: "FileSystem", dependencies: [

@@ -52,6 +52,12 @@ public final class StrataFileSystem: FileSystem {
         do { return try owned(try reader.inode(ino)) } catch { throw mapped(error) }
     }
 
+    func nodes(_ reader: any MetadataReader, _ inos: [InodeID]) throws(FSError) -> [Inode] {
+        let found: [Inode?]
+        do { found = try reader.inodes(inos) } catch { throw mapped(error) }
+        return try found.map { inode throws(FSError) in try owned(inode) }
+    }
+
     /// An inode that exists and belongs to this file system; a handle from another one is stale.
     private func owned(_ found: Inode?) throws(FSError) -> Inode {
         guard let found, found.fileSystem == id else { throw .stale }
@@ -133,8 +139,10 @@ public final class StrataFileSystem: FileSystem {
             let directory = try self.directory(r, dir)
             try Permissions.require(.read, directory, caller)
             let found = try r.entries(dir, after: cookie, limit: limit + 1)
-            let entries = try found.prefix(limit).map { e throws(FSError) in
-                DirEntry(name: Name(stored: e.name), cookie: e.cookie, attributes: Attributes(try self.node(r, e.inode)))
+            let shown = found.prefix(limit)
+            let inodes = try self.nodes(r, shown.map(\.inode))
+            let entries = zip(shown, inodes).map { e, inode in
+                DirEntry(name: Name(stored: e.name), cookie: e.cookie, attributes: Attributes(inode))
             }
             return DirPage(entries: entries, eof: found.count <= limit, verifier: 0)
         }
@@ -149,6 +157,6 @@ public final class StrataFileSystem: FileSystem {
 }
 
 extension Name {
-    /// A name read back from the store, which only ever holds validated names.
-    init(stored bytes: [UInt8]) { self = (try? Name(bytes)) ?? (try! Name("?")) }
+    /// A name read back from the store, which only ever holds validated names (not checked again).
+    init(stored bytes: [UInt8]) { self.init(validated: bytes) }
 }

@@ -1,6 +1,8 @@
 /// Reads of inode, entry and chunk records, inside one consistent snapshot.
 public protocol MetadataReader {
     func inode(_ id: InodeID) throws -> Inode?
+    /// Several inodes at once (nil where one does not exist), in the order of `ids`.
+    func inodes(_ ids: [InodeID]) throws -> [Inode?]
     func entry(_ directory: InodeID, _ name: [UInt8]) throws -> DirEntryRecord?
     /// Entries of `directory` with cookies above `cookie`, in cookie order, at most `limit`.
     func entries(_ directory: InodeID, after cookie: UInt64, limit: Int) throws -> [DirEntryRecord]

@@ -105,6 +105,35 @@ import Testing
     }
 }
 
+extension ChunkMapTests {
+    /// A file created in one batch starts with a known-empty chunk map: its first chunks, in later batches
+    /// or in the batch that creates it, read back as stored, and deleting it sends exactly their blocks away.
+    @Test(arguments: StoreEngine.allCases)
+    func newFilesStartWithNoChunksAndTheirFirstChunksReadBackAsStored(engine: StoreEngine) async throws {
+        let store = try engine.open(StoreEngine.scratch())
+        let fs = try await makeFileSystem(store)
+        let later = try await store.write { try $0.insertInode(sampleInode(fs.id)) }
+        let (atOnce, gone) = try await store.write { w in
+            let a = try w.insertInode(sampleInode(fs.id))
+            try w.putChunk(Chunk(inode: a.id, index: 1, block: "at-once", length: 10))
+            let g = try w.insertInode(sampleInode(fs.id))
+            try w.deleteInode(g.id)
+            return (a, g)
+        }
+        #expect(try await store.read { try $0.chunks(later.id, in: 0...Int64.max) } == [])
+        try await store.write { w in
+            #expect(try w.chunks(later.id, in: 0...Int64.max) == [])
+            try w.putChunk(Chunk(inode: later.id, index: 0, block: "later", length: 20))
+        }
+        #expect(try await store.read { try $0.chunks(later.id, in: 0...Int64.max) }.map(\.block) == ["later"])
+        #expect(try await store.read { try $0.chunks(atOnce.id, in: 0...Int64.max) }.map(\.block) == ["at-once"])
+        #expect(try await store.inode(gone.id) == nil)
+        try await store.write { w in try w.deleteInode(later.id); try w.deleteInode(atOnce.id) }
+        #expect(Set(try await store.read { try $0.garbage(limit: 10) }.map(\.block)) == ["later", "at-once"])
+        try await store.close()
+    }
+}
+
 /// The write-ahead log is copied into the database in the background, not inside commits.
 @Suite struct WALCheckpointTests {
     @Test func theLogIsCheckpointedInTheBackgroundWhileCommitsGoOn() async throws {

@@ -95,6 +95,41 @@ import Testing
     }
 
     @Test(arguments: StoreEngine.allCases)
+    func severalInodesReadAtOnceComeInTheOrderAskedAndSeeTheTransactionsOwnChanges(engine: StoreEngine) async throws {
+        let store = try engine.open(StoreEngine.scratch())
+        let fs = try await makeFileSystem(store)
+        let (a, b, c) = try await store.write { w in
+            (try w.insertInode(sampleInode(fs.id)), try w.insertInode(sampleInode(fs.id, .directory)),
+             try w.insertInode(sampleInode(fs.id, .symlink)))
+        }
+        let missing = c.id + 1000
+        #expect(try await store.read { try $0.inodes([c.id, missing, a.id, b.id, a.id]) } == [c, nil, a, b, a])
+        #expect(try await store.read { try $0.inodes([]) } == [])
+        try await store.write { w in
+            var grown = a
+            grown.size = 77
+            try w.updateInode(grown)
+            try w.deleteInode(b.id)
+            #expect(try w.inodes([a.id, b.id, c.id]) == [grown, nil, c])
+        }
+        #expect(try await store.read { try $0.inodes([a.id, b.id]) }.map { $0?.size } == [77, nil])
+        try await store.close()
+    }
+
+    /// Names are bytes, not text: any byte but NUL and "/" reads back as stored, up to the longest allowed.
+    @Test(arguments: StoreEngine.allCases)
+    func entryNamesReadBackByteForByte(engine: StoreEngine) async throws {
+        let store = try engine.open(StoreEngine.scratch())
+        let fs = try await makeFileSystem(store)
+        let names: [[UInt8]] = [[0xFF, 0xFE, 0x80], Array(repeating: 0x61, count: 255), [0x2E, 0x2E, 0x2E], Array("é".utf8)]
+        for name in names {
+            try await store.write { w in _ = try w.insertEntry(fs.root, name, try w.insertInode(sampleInode(fs.id)).id) }
+        }
+        #expect(try await store.read { try $0.entries(fs.root, after: 0, limit: 10) }.map(\.name) == names)
+        try await store.close()
+    }
+
+    @Test(arguments: StoreEngine.allCases)
     func replacedAndRemovedChunksSendTheirBlocksToGarbage(engine: StoreEngine) async throws {
         let store = try engine.open(StoreEngine.scratch())
         let fs = try await makeFileSystem(store)

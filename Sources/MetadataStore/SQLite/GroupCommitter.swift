@@ -66,32 +66,48 @@ final class GroupCommitter: Sendable {
         var outcomes = [Error?](repeating: nil, count: batch.count)
         var changes: [InodeID: Inode?] = [:]
         var chunkEdits: [InodeID: [Int64: Chunk?]] = [:]
+        var created: Set<InodeID> = []
         var invalidate = false
         do {
             try pool.writeWithoutTransaction { db in
                 try db.inTransaction(.immediate) {
                     let access = SQLiteAccess(db, cache: cache, writable: true)
+                    // Savepoint statements prepared once (GRDB's inSavepoint parses its SQL on every call).
+                    let begin = try db.cachedStatement(sql: "SAVEPOINT request")
+                    let release = try db.cachedStatement(sql: "RELEASE SAVEPOINT request")
+                    let rollback = try db.cachedStatement(sql: "ROLLBACK TRANSACTION TO SAVEPOINT request")
                     for (i, request) in batch.enumerated() {
+                        try begin.execute()
                         do {
-                            try db.inSavepoint { try request.run(access); return .commit }
+                            try request.run(access)
+                            try release.execute()
                             access.keepOperationChanges()
                         } catch {
+                            // A rollback that fails leaves the request half done: it aborts the whole batch.
+                            try rollback.execute()
+                            try release.execute()
                             access.discardOperationChanges()
                             outcomes[i] = error
                         }
                     }
                     changes = access.batchChanges
+                    created = access.batchCreated
                     chunkEdits = access.batchChunkEdits
                     invalidate = access.invalidatesCache
                     return .commit
                 }
             }
-            if invalidate { cache.invalidateAll() } else { cache.apply(changes, chunkEdits: chunkEdits) }
+            if invalidate { cache.invalidateAll() } else { cache.apply(changes, chunkEdits: chunkEdits, created: created) }
         } catch {
             // The commit itself failed: nothing in the batch is durable.
             cache.invalidateAll()
             outcomes = outcomes.map { $0 ?? error }
         }
-        for (request, outcome) in zip(batch, outcomes) { request.finish(outcome) }
+        // Waking the callers' event loops (a write to an eventfd each) is off this thread, which is the one
+        // every metadata write waits for: the next batch starts at once.
+        let results = outcomes
+        DispatchQueue.global().async {
+            for (request, outcome) in zip(batch, results) { request.finish(outcome) }
+        }
     }
 }

@@ -24,6 +24,9 @@ final class InodeCache: Sendable {
 
     func get(_ id: InodeID) -> Inode? { state.withLock { $0.rows[id] } }
 
+    /// Several rows under one lock; nil where one is not cached.
+    func get(_ ids: [InodeID]) -> [Inode?] { state.withLock { s in ids.map { s.rows[$0] } } }
+
     func insert(_ inode: Inode, readAtEpoch epoch: UInt64) {
         state.withLock { s in
             guard s.epoch == epoch else { return }
@@ -63,17 +66,23 @@ final class InodeCache: Sendable {
 
     /// Applies a committed batch: new values, nil for deleted inodes, and the chunks it put (nil: removed).
     /// Cached chunk maps are edited in place rather than dropped, so a file being flushed chunk by chunk is
-    /// never read back whole from SQLite (with all its slices) after every commit.
-    func apply(_ changes: [InodeID: Inode?], chunkEdits: [InodeID: [Int64: Chunk?]] = [:]) {
+    /// never read back whole from SQLite (with all its slices) after every commit. Inodes the batch
+    /// `created` start with an empty map (removing a small file then asks SQLite for no chunks).
+    func apply(_ changes: [InodeID: Inode?], chunkEdits: [InodeID: [Int64: Chunk?]] = [:], created: Set<InodeID> = []) {
         state.withLock { s in
             s.epoch &+= 1
             if s.rows.count + changes.count > limit { s.rows.removeAll(keepingCapacity: true) }
-            for (id, value) in changes { s.rows[id] = value }
+            for (id, value) in changes {
+                s.rows[id] = value
+                // A deleted file's map goes.
+                if value == nil, let map = s.chunkMaps.removeValue(forKey: id) { s.cachedChunks -= map.count }
+            }
+            if s.chunkMaps.count + created.count > limit { s.chunkMaps.removeAll(keepingCapacity: true); s.cachedChunks = 0 }
+            for id in created where s.rows[id] != nil && s.chunkMaps[id] == nil { s.chunkMaps[id] = [] }
             for (id, edits) in chunkEdits {
                 guard var map = s.chunkMaps.removeValue(forKey: id) else { continue }
                 s.cachedChunks -= map.count
-                // A deleted file's map goes; one grown past the limit is read by range from now on.
-                if case .some(nil) = changes[id] { continue }
+                // One grown past the limit is read by range from now on.
                 Self.edit(&map, edits.map { ($0.key, $0.value) })
                 guard map.count <= Self.chunkMapLimit, s.cachedChunks + map.count <= chunkLimit else { continue }
                 s.chunkMaps[id] = map

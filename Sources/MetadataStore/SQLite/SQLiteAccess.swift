@@ -15,6 +15,9 @@ final class SQLiteAccess: MetadataWriter {
     /// later in the same batch.
     private var operationChunkEdits: [InodeID: [Int64: Chunk?]] = [:]
     private(set) var batchChunkEdits: [InodeID: [Int64: Chunk?]] = [:]
+    /// Inodes inserted: they have no chunks yet, which the cache can know without asking SQLite.
+    private var operationCreated: Set<InodeID> = []
+    private(set) var batchCreated: Set<InodeID> = []
     /// Set when a change touched more inodes than it tracked (a whole file system deleted).
     private(set) var invalidatesCache = false
 
@@ -27,11 +30,14 @@ final class SQLiteAccess: MetadataWriter {
         operationChanges.removeAll(keepingCapacity: true)
         for (id, edits) in operationChunkEdits { batchChunkEdits[id, default: [:]].merge(edits) { _, new in new } }
         operationChunkEdits.removeAll(keepingCapacity: true)
+        batchCreated.formUnion(operationCreated)
+        operationCreated.removeAll(keepingCapacity: true)
     }
 
     func discardOperationChanges() {
         operationChanges.removeAll(keepingCapacity: true)
         operationChunkEdits.removeAll(keepingCapacity: true)
+        operationCreated.removeAll(keepingCapacity: true)
     }
 
     private func requireWritable() throws {
@@ -43,6 +49,20 @@ final class SQLiteAccess: MetadataWriter {
     func inode(_ id: InodeID) throws -> Inode? {
         if let changed = operationChanges[id] ?? batchChanges[id] { return changed }
         if !invalidatesCache, let cached = cache.get(id) { return cached }
+        return try storedInode(id)
+    }
+
+    func inodes(_ ids: [InodeID]) throws -> [Inode?] {
+        // One look at the cache for all of them (a READDIR page took its lock once per entry).
+        let cached = invalidatesCache ? nil : cache.get(ids)
+        return try ids.indices.map { i in
+            if let changed = operationChanges[ids[i]] ?? batchChanges[ids[i]] { return changed }
+            if let hit = cached?[i] { return hit }
+            return try storedInode(ids[i])
+        }
+    }
+
+    private func storedInode(_ id: InodeID) throws -> Inode? {
         let stmt = try db.cachedStatement(sql: "SELECT * FROM inode WHERE id = ?")
         guard let row = try Row.fetchOne(stmt, arguments: [Int64(bitPattern: id)]) else { return nil }
         let inode = try Self.decodeInode(row)
@@ -65,9 +85,8 @@ final class SQLiteAccess: MetadataWriter {
         var result: [DirEntryRecord] = []
         result.reserveCapacity(max(0, min(limit, 1024)))
         while let row = try rows.next() {
-            // The name straight from SQLite's row into the record (one copy, not two).
-            let name = row.dataNoCopy(atIndex: 1).map { [UInt8]($0) } ?? []
-            result.append(DirEntryRecord(directory: directory, name: name,
+            let name: BlobBytes = row[1]
+            result.append(DirEntryRecord(directory: directory, name: name.bytes,
                                          inode: UInt64(bitPattern: row[2]), cookie: UInt64(bitPattern: row[0])))
         }
         return result
@@ -268,6 +287,7 @@ final class SQLiteAccess: MetadataWriter {
         var stored = inode
         stored.id = UInt64(bitPattern: db.lastInsertedRowID)
         operationChanges[stored.id] = .some(stored)
+        operationCreated.insert(stored.id)
         return stored
     }
 
