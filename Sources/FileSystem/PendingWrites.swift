@@ -79,14 +79,14 @@ final class PendingWrites: Sendable {
     /// which they would keep alive); large ones are kept as they are (the RPC layer reads a large record into
     /// a buffer of its own, so keeping its payload keeps little else).
     func add(_ ino: InodeID, offset: UInt64, _ data: ByteBuffer, chunkSize: Int, owner: StrataFileSystem) -> AfterAdd {
-        let chunk = UInt64(chunkSize)
         let end = offset + UInt64(data.readableBytes)
         let now = Timestamp.now()
+        // Split and copied before taking the lock, which every writer of every file shares.
+        let pieces = Self.pieces(of: data, at: offset, chunk: UInt64(chunkSize))
         var (after, added): (AfterAdd, Int) = files.withLock { table in
             if table[ino] == nil { table[ino] = File(generations: [newGeneration()], owner: owner) }
             // Mutated in place: a copy would copy every chunk's extents on each write.
-            let added = Self.add(to: &table[ino]!.generations[table[ino]!.generations.count - 1],
-                                 offset: offset, end: end, data, chunk: chunk, now: now)
+            let added = Self.add(pieces, to: &table[ino]!.generations[table[ino]!.generations.count - 1], end: end, now: now)
             var after = AfterAdd()
             if table[ino]!.generations.last!.bytes >= sealSize {
                 table[ino]!.generations.append(newGeneration())
@@ -124,12 +124,12 @@ final class PendingWrites: Sendable {
         for waiter in roomWaiters.withLock({ $0.removeValue(forKey: ino) }) ?? [] { waiter.resume() }
     }
 
-    private static func add(to generation: inout Generation, offset: UInt64, end: UInt64, _ data: ByteBuffer,
-                            chunk: UInt64, now: Timestamp) -> Int {
+    /// `data` at `offset` cut at chunk boundaries, small writes copied (see `add`).
+    private static func pieces(of data: ByteBuffer, at offset: UInt64, chunk: UInt64) -> [(index: Int64, extent: Extent)] {
+        let end = offset + UInt64(data.readableBytes)
         var position = offset
-        var added = 0
+        var pieces: [(index: Int64, extent: Extent)] = []
         while position < end {
-            let index = Int64(position / chunk)
             let within = Int(position % chunk)
             let length = Int(min(end - position, chunk - UInt64(within)))
             var piece = data.getSlice(at: data.readerIndex + Int(position - offset), length: length)!
@@ -139,9 +139,16 @@ final class PendingWrites: Sendable {
                 copy.writeImmutableBuffer(piece)
                 piece = copy
             }
-            added += insert(Extent(offset: within, data: piece), into: &generation.chunks[index, default: []])
+            pieces.append((Int64(position / chunk), Extent(offset: within, data: piece)))
             position += UInt64(length)
         }
+        return pieces
+    }
+
+    private static func add(_ pieces: [(index: Int64, extent: Extent)], to generation: inout Generation, end: UInt64,
+                            now: Timestamp) -> Int {
+        var added = 0
+        for piece in pieces { added += insert(piece.extent, into: &generation.chunks[piece.index, default: []]) }
         if generation.writes == 0 { generation.since = .now }
         generation.end = max(generation.end, end)
         generation.writes &+= 1

@@ -2,6 +2,7 @@ import Crypto
 import FileSystem
 import Foundation
 import MetadataStore
+import Synchronization
 import XDR
 
 /// What an NFS file handle names: the file system, the inode, and the access point it was reached
@@ -24,8 +25,11 @@ public struct FileHandleCodec: Sendable {
     static let version: UInt8 = 2
     static let macLength = 8
     private let keyed: KeyedMAC
+    /// Tells this codec's entries in `VerifiedHandles` from other codecs' (never reused, unlike addresses).
+    private let id: UInt64
+    private static let nextID = Atomic<UInt64>(1)
 
-    public init(key: [UInt8]) { keyed = KeyedMAC(key: key) }
+    public init(key: [UInt8]) { keyed = KeyedMAC(key: key); id = Self.nextID.add(1, ordering: .relaxed).oldValue }
 
     public static func newKey() -> [UInt8] { (0..<32).map { _ in UInt8.random(in: 0...255) } }
 
@@ -40,6 +44,15 @@ public struct FileHandleCodec: Sendable {
 
     /// A handle this server could not have made (wrong shape or MAC) is NFS4ERR_BADHANDLE.
     public func decode(_ bytes: [UInt8]) throws(NFSStatus) -> FileHandle {
+        let key = VerifiedHandles.Key(codec: id, bytes: bytes)
+        let verified = VerifiedHandles.current
+        if let known = verified.handle(key) { return known }
+        let handle = try verify(bytes)
+        verified.remember(key, handle)
+        return handle
+    }
+
+    private func verify(_ bytes: [UInt8]) throws(NFSStatus) -> FileHandle {
         guard bytes.count >= 18 + Self.macLength, bytes[0] == Self.version, bytes[1] <= 1 else { throw .badhandle }
         let body = Array(bytes.dropLast(Self.macLength))
         guard constantTimeEqual(mac(body), Array(bytes.suffix(Self.macLength))) else { throw .badhandle }
