@@ -33,6 +33,7 @@ final class PendingWrites: Sendable {
     struct File: Sendable {
         var generations: [Generation]
         var backgroundFlush = false
+        var pacer = WritePacer()
         /// The file system that took them (flushes go through it; every instance of one file system is alike).
         var owner: StrataFileSystem
         var bytes: Int { generations.reduce(0) { $0 + $1.bytes } }
@@ -43,7 +44,7 @@ final class PendingWrites: Sendable {
     struct AfterAdd {
         var startBackgroundFlush = false
         var then = Then.nothing
-        enum Then { case nothing, waitForRoom, flushNow }
+        enum Then { case nothing, pace(until: ContinuousClock.Instant), waitForRoom, flushNow }
     }
 
     private let files = Mutex<[InodeID: File]>([:])
@@ -92,8 +93,15 @@ final class PendingWrites: Sendable {
                 table[ino]!.generations.append(newGeneration())
                 if !table[ino]!.backgroundFlush { table[ino]!.backgroundFlush = true; after.startBackgroundFlush = true }
             }
-            // Writers outrunning the background flush wait for it rather than flushing everything themselves.
-            if table[ino]!.bytes >= fileLimit { after.then = table[ino]!.backgroundFlush ? .waitForRoom : .flushNow }
+            // Writers outrunning the background flush wait for it rather than flushing everything themselves:
+            // paced while it keeps up, held for a landing once the file is full.
+            let held = table[ino]!.bytes
+            if held >= fileLimit {
+                after.then = table[ino]!.backgroundFlush ? .waitForRoom : .flushNow
+            } else if table[ino]!.backgroundFlush,
+                      let slot = table[ino]!.pacer.slot(added: added, held: held, limit: fileLimit, now: .now) {
+                after.then = .pace(until: slot)
+            }
             return (after, added)
         }
         let all = total.add(added, ordering: .sequentiallyConsistent).newValue
@@ -238,6 +246,11 @@ final class PendingWrites: Sendable {
 
     func contains(_ ino: InodeID, generation id: UInt64) -> Bool {
         files.withLock { $0[ino]?.generations.contains { $0.id == id } ?? false }
+    }
+
+    /// How long the background flush took to land a generation of `bytes` (the pace writers are held to).
+    func backgroundFlushLanded(_ ino: InodeID, bytes: Int, in elapsed: Duration) {
+        files.withLock { table in table[ino]?.pacer.landed(bytes: bytes, in: elapsed) }
     }
 
     /// Ends a background flush unless a generation was sealed meanwhile (then it goes on: true).

@@ -105,6 +105,7 @@ extension StrataFileSystem {
             if after.startBackgroundFlush { flushSealedInBackground(ino) }
             switch after.then {
             case .nothing: break
+            case .pace(let until): try? await Task.sleep(until: until, clock: .continuous)
             case .waitForRoom: await pending.waitForRoom(ino)
             case .flushNow: try await flushPending(ino)
             }

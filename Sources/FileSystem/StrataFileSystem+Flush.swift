@@ -36,7 +36,11 @@ extension StrataFileSystem {
         Task.detached { [self] in
             do throws(FSError) {
                 repeat {
-                    while let generation = pending.oldestSealed(ino) { try await flushInBackground(ino, generation) }
+                    while let generation = pending.oldestSealed(ino) {
+                        let started = ContinuousClock.now
+                        try await flushInBackground(ino, generation)
+                        pending.backgroundFlushLanded(ino, bytes: generation.bytes, in: .now - started)
+                    }
                 } while pending.finishBackgroundFlush(ino)
             } catch .stale {
                 pending.remove(ino)
