@@ -116,6 +116,58 @@ import Testing
         try await store.close()
     }
 
+    /// Concurrent updates of one inode (they commit in shared batches) land as the last value each kept
+    /// operation wrote, with rolled-back ones leaving no trace, as read back from disk after reopening.
+    @Test(arguments: StoreEngine.allCases)
+    func updatesCommittedTogetherLandAsTheLastKeptValue(engine: StoreEngine) async throws {
+        let dir = StoreEngine.scratch()
+        var store = try engine.open(dir)
+        let fs = try await makeFileSystem(store)
+        let (counter, doomed) = try await store.write { w in
+            (try w.insertInode(sampleInode(fs.id, .directory)), try w.insertInode(sampleInode(fs.id)))
+        }
+        let kept = await withTaskGroup(of: Bool.self) { group in
+            for i in 0..<60 {
+                group.addTask { [store] in
+                    do {
+                        try await store.write { w in
+                            var c = try #require(try w.inode(counter.id))
+                            c.size += 1
+                            try w.updateInode(c)
+                            if i == 30 {
+                                var d = try #require(try w.inode(doomed.id))
+                                d.size = 5
+                                try w.updateInode(d)
+                                try w.deleteInode(doomed.id)
+                            }
+                            if i % 7 == 3 { throw Boom() }
+                            #expect(try w.inode(counter.id)?.size == c.size)
+                        }
+                        return true
+                    } catch { return false }
+                }
+            }
+            return await group.reduce(0) { $0 + ($1 ? 1 : 0) }
+        }
+        #expect(kept == 60 - 9)
+        #expect(try await store.inode(counter.id)?.size == UInt64(kept))
+        // A full scan inside a write sees the values that write's batch has not written to its rows yet.
+        try await store.write { w in
+            var c = try #require(try w.inode(counter.id))
+            c.nlink = 7
+            try w.updateInode(c)
+            var scanned: Inode?
+            try w.forEachInode(fs.id) { if $0.id == counter.id { scanned = $0 }; return true }
+            #expect(scanned?.nlink == 7)
+        }
+        try await store.close()
+        store = try engine.open(dir)
+        let reread = try await store.read { try $0.inodes([counter.id, doomed.id]) }
+        #expect(reread.map { $0?.size } == [UInt64(kept), nil])
+        #expect(reread[0]?.nlink == 7)
+        try await store.close()
+    }
+
     /// Names are bytes, not text: any byte but NUL and "/" reads back as stored, up to the longest allowed.
     @Test(arguments: StoreEngine.allCases)
     func entryNamesReadBackByteForByte(engine: StoreEngine) async throws {

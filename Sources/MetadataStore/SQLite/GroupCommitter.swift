@@ -90,6 +90,7 @@ final class GroupCommitter: Sendable {
                             outcomes[i] = error
                         }
                     }
+                    try access.writeUpdatedInodes()
                     changes = access.batchChanges
                     created = access.batchCreated
                     chunkEdits = access.batchChunkEdits

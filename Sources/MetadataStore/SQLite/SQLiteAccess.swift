@@ -18,6 +18,10 @@ final class SQLiteAccess: MetadataWriter {
     /// Inodes inserted: they have no chunks yet, which the cache can know without asking SQLite.
     private var operationCreated: Set<InodeID> = []
     private(set) var batchCreated: Set<InodeID> = []
+    /// Inodes updated whose rows are written once, just before the batch commits: a directory taking many
+    /// creates or removes in one batch is written once, not once per operation.
+    private var operationUpdated: Set<InodeID> = []
+    private var batchUpdated: Set<InodeID> = []
     /// Set when a change touched more inodes than it tracked (a whole file system deleted).
     private(set) var invalidatesCache = false
 
@@ -32,12 +36,33 @@ final class SQLiteAccess: MetadataWriter {
         operationChunkEdits.removeAll(keepingCapacity: true)
         batchCreated.formUnion(operationCreated)
         operationCreated.removeAll(keepingCapacity: true)
+        batchUpdated.formUnion(operationUpdated)
+        operationUpdated.removeAll(keepingCapacity: true)
     }
 
     func discardOperationChanges() {
         operationChanges.removeAll(keepingCapacity: true)
         operationChunkEdits.removeAll(keepingCapacity: true)
         operationCreated.removeAll(keepingCapacity: true)
+        operationUpdated.removeAll(keepingCapacity: true)
+    }
+
+    /// Writes the inode rows the batch's kept operations updated, each with its last value. A row deleted
+    /// meanwhile (its file, or its whole file system) is left deleted.
+    func writeUpdatedInodes() throws {
+        guard !batchUpdated.isEmpty else { return }
+        let stmt = try db.cachedStatement(sql: """
+            UPDATE inode SET fs = ?, type = ?, mode = ?, uid = ?, gid = ?, nlink = ?, size = ?, atime = ?,
+                mtime = ?, ctime = ?, btime = ?, change = ?, rdev_major = ?, rdev_minor = ?, target = ?,
+                verifier = ?, parent = ? WHERE id = ?
+            """)
+        for id in batchUpdated {
+            guard case let .some(inode?) = batchChanges[id] else { continue }
+            var arguments = Self.columns(inode)
+            arguments += [Int64(bitPattern: id)]
+            try stmt.execute(arguments: arguments)
+        }
+        batchUpdated.removeAll(keepingCapacity: true)
     }
 
     private func requireWritable() throws {
@@ -191,7 +216,12 @@ final class SQLiteAccess: MetadataWriter {
 
     func forEachInode(_ fileSystem: FileSystemID, _ body: (Inode) throws -> Bool) throws {
         let rows = try Row.fetchCursor(db, sql: "SELECT * FROM inode WHERE fs = ? ORDER BY id", arguments: [fileSystem])
-        while let row = try rows.next() { if try !body(try Self.decodeInode(row)) { return } }
+        while let row = try rows.next() {
+            // Inside a write batch, rows it updated are not written yet: the changes hold their values.
+            let stored = try Self.decodeInode(row)
+            guard let inode = operationChanges[stored.id] ?? batchChanges[stored.id] ?? stored else { continue }
+            if try !body(inode) { return }
+        }
     }
 
     func forEachEntry(_ fileSystem: FileSystemID, _ body: (DirEntryRecord) throws -> Bool) throws {
@@ -293,16 +323,11 @@ final class SQLiteAccess: MetadataWriter {
 
     func updateInode(_ inode: Inode) throws {
         try requireWritable()
-        let stmt = try db.cachedStatement(sql: """
-            UPDATE inode SET fs = ?, type = ?, mode = ?, uid = ?, gid = ?, nlink = ?, size = ?, atime = ?,
-                mtime = ?, ctime = ?, btime = ?, change = ?, rdev_major = ?, rdev_minor = ?, target = ?,
-                verifier = ?, parent = ? WHERE id = ?
-            """)
-        var arguments = Self.columns(inode)
-        arguments += [Int64(bitPattern: inode.id)]
-        try stmt.execute(arguments: arguments)
-        guard db.changesCount == 1 else { throw MetadataStoreError.engine("update of missing inode \(inode.id)") }
+        // The row is written at the end of the batch (`writeUpdatedInodes`); everything in the batch reads
+        // the new value from the changes meanwhile.
+        guard try self.inode(inode.id) != nil else { throw MetadataStoreError.engine("update of missing inode \(inode.id)") }
         operationChanges[inode.id] = .some(inode)
+        operationUpdated.insert(inode.id)
     }
 
     func deleteInode(_ id: InodeID) throws {
