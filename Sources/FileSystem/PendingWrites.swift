@@ -58,7 +58,7 @@ final class PendingWrites: Sendable {
     private let landed = Atomic<UInt64>(0)
     private let nextGeneration = Atomic<UInt64>(1)
 
-    /// Writes of at least this many bytes are kept without copying them.
+    /// Writes of at least this many bytes are kept without copying them, if their buffer is not much larger.
     static let keptWithoutCopy = 64 * 1024
 
     /// A generation is sealed (and flushed in the background) at this size.
@@ -69,7 +69,7 @@ final class PendingWrites: Sendable {
     /// All files' pending bytes together: past this, each write flushes its file.
     let totalLimit: Int
 
-    init(fileLimit: Int = 64 << 20, totalLimit: Int = 512 << 20) {
+    init(fileLimit: Int, totalLimit: Int) {
         self.fileLimit = fileLimit; self.totalLimit = totalLimit
         sealSize = max(1, fileLimit / 4)
     }
@@ -77,8 +77,9 @@ final class PendingWrites: Sendable {
     private func newGeneration() -> Generation { Generation(id: nextGeneration.add(1, ordering: .relaxed).oldValue) }
 
     /// Takes a write. Small writes are copied (the caller's buffer may be a slice of a larger network read,
-    /// which they would keep alive); large ones are kept as they are (the RPC layer reads a large record into
-    /// a buffer of its own, so keeping its payload keeps little else).
+    /// which they would keep alive); large ones are kept as they are when they fill most of their buffer (the
+    /// RPC layer reads a large record into a buffer of its own). Buffers come in powers of two, so a 1 MiB
+    /// WRITE's record (1 MiB and its header) sits in a 2 MiB buffer: that one is copied rather than held.
     func add(_ ino: InodeID, offset: UInt64, _ data: ByteBuffer, chunkSize: Int, owner: StrataFileSystem) -> AfterAdd {
         let end = offset + UInt64(data.readableBytes)
         let now = Timestamp.now()
@@ -141,7 +142,7 @@ final class PendingWrites: Sendable {
             let within = Int(position % chunk)
             let length = Int(min(end - position, chunk - UInt64(within)))
             var piece = data.getSlice(at: data.readerIndex + Int(position - offset), length: length)!
-            if data.readableBytes < Self.keptWithoutCopy {
+            if data.readableBytes < Self.keptWithoutCopy || data.storageCapacity > data.readableBytes / 4 * 5 {
                 var copy = ByteBuffer()
                 copy.reserveCapacity(length)
                 copy.writeImmutableBuffer(piece)

@@ -94,6 +94,24 @@ import Testing
         #expect(try await v.problems() == [])
     }
 
+    @Test func largeWritesDoNotHoldBuffersTwiceTheirSize() async throws {
+        let v = try await TestVolume.make(chunkSize: 4 << 20)
+        let f = try await v.file("f")
+        let mib = 1 << 20
+        // A 1 MiB payload behind a header, as a WRITE record arrives (a 2 MiB buffer), and one that fills its own.
+        var record = ByteBufferAllocator().buffer(capacity: mib + 200)
+        record.writeRepeatingByte(9, count: 200)
+        record.writeBytes(pattern(3, mib))
+        record.moveReaderIndex(forwardBy: 200)
+        #expect(record.storageCapacity == 2 * mib)
+        _ = try await v.fs.write(f.id, offset: 0, record, stable: .unstable)
+        _ = try await v.fs.write(f.id, offset: UInt64(mib), ByteBuffer(bytes: pattern(4, mib)), stable: .unstable)
+        let held = try #require(v.engine.pending.oldest(f.id)?.chunks[0])
+        #expect(held.map(\.data.storageCapacity) == [mib, mib])
+        _ = try await v.fs.commit(f.id)
+        #expect(try await v.contents(f.id) == pattern(3, mib) + pattern(4, mib))
+    }
+
     @Test func truncatingLandsEarlierUnstableWritesFirst() async throws {
         let v = try await TestVolume.make()
         let f = try await v.file("f")
