@@ -44,11 +44,10 @@ public struct FileHandleCodec: Sendable {
 
     /// A handle this server could not have made (wrong shape or MAC) is NFS4ERR_BADHANDLE.
     public func decode(_ bytes: [UInt8]) throws(NFSStatus) -> FileHandle {
-        let key = VerifiedHandles.Key(codec: id, bytes: bytes)
         let verified = VerifiedHandles.current
-        if let known = verified.handle(key) { return known }
+        if let known = verified.handle(codec: id, bytes) { return known }
         let handle = try verify(bytes)
-        verified.remember(key, handle)
+        verified.remember(codec: id, bytes, handle)
         return handle
     }
 

@@ -4,19 +4,32 @@ import Foundation
 /// call (the HMAC cost more than the rest of a cached GETATTR). One table per thread, so no lock; a handle
 /// is found only by its exact bytes under the same codec, so only bytes that verified before are taken.
 final class VerifiedHandles {
-    struct Key: Hashable {
+    /// Looked up by the handle's MAC (its last 8 bytes, as good as random) and the codec, then compared
+    /// whole: hashing the full bytes cost about what the HMAC did.
+    private struct Key: Hashable {
         var codec: UInt64
-        var bytes: [UInt8]
+        var mac: UInt64
     }
 
     static let limit = 4096
-    private var entries: [Key: FileHandle] = [:]
+    private var entries: [Key: (bytes: [UInt8], handle: FileHandle)] = [:]
 
-    func handle(_ key: Key) -> FileHandle? { entries[key] }
+    private static func key(_ codec: UInt64, _ bytes: [UInt8]) -> Key? {
+        guard bytes.count >= 8 else { return nil }
+        var mac: UInt64 = 0
+        for b in bytes[(bytes.count - 8)...] { mac = mac << 8 | UInt64(b) }
+        return Key(codec: codec, mac: mac)
+    }
 
-    func remember(_ key: Key, _ handle: FileHandle) {
+    func handle(codec: UInt64, _ bytes: [UInt8]) -> FileHandle? {
+        guard let key = Self.key(codec, bytes), let entry = entries[key], entry.bytes == bytes else { return nil }
+        return entry.handle
+    }
+
+    func remember(codec: UInt64, _ bytes: [UInt8], _ handle: FileHandle) {
+        guard let key = Self.key(codec, bytes) else { return }
         if entries.count >= Self.limit { entries.removeAll(keepingCapacity: true) }
-        entries[key] = handle
+        entries[key] = (bytes, handle)
     }
 
     private static let slot: pthread_key_t = {

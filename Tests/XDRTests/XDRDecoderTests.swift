@@ -19,6 +19,20 @@ import XDR
         #expect(d.isAtEnd)
     }
 
+    @Test func numbersEncodeAsTheStringsOfTheirDigits() throws {
+        for v: UInt32 in [0, 7, 10, 99, 100, 1000, 65534, 1_000_000, .max] {
+            var b = ByteBuffer()
+            b.xdrDecimalString(v)
+            b.xdrU32(0xABCD)  // what follows starts on the next four-byte boundary
+            var expected = ByteBuffer()
+            expected.xdrString(String(v))
+            expected.xdrU32(0xABCD)
+            #expect(b == expected)
+            var d = XDRDecoder(b)
+            #expect(try d.utf8String(max: 16) == String(v))
+        }
+    }
+
     @Test func truncatedInputIsAnErrorNotATrap() {
         var d = XDRDecoder(ByteBuffer(bytes: [0, 0, 1]))
         #expect(throws: XDRError.truncated) { try d.u32() }

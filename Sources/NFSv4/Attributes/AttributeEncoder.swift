@@ -90,8 +90,8 @@ enum AttributeEncoder {
         case Attr.maxread, Attr.maxwrite: b.xdrU64(UInt64(NFSProtocol.maxIO))
         case Attr.mode: b.xdrU32(a.mode & 0o7777)
         case Attr.numlinks: b.xdrU32(a.nlink)
-        case Attr.owner: b.xdrString(String(a.uid))
-        case Attr.ownerGroup: b.xdrString(String(a.gid))
+        case Attr.owner: b.xdrDecimalString(a.uid)
+        case Attr.ownerGroup: b.xdrDecimalString(a.gid)
         case Attr.rawdev: b.xdrU32(a.rdevMajor); b.xdrU32(a.rdevMinor)
         case Attr.spaceAvail, Attr.spaceFree:
             b.xdrU64(elasticCapacity - (s.stats.map { $0.bytes.values.reduce(0, +) } ?? 0))
