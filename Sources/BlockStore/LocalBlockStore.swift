@@ -16,6 +16,7 @@ public final class LocalBlockStore: BlockStore {
     private let pool: NIOThreadPool
     private let backgroundPool: NIOThreadPool
     private let allocator = ByteBufferAllocator()
+    private let openBlocks = OpenBlocks()
     /// The nice value of background put threads (Linux sets it per thread).
     static let backgroundNice: Int32 = 10
 
@@ -30,6 +31,7 @@ public final class LocalBlockStore: BlockStore {
     }
 
     deinit {
+        openBlocks.closeAll()
         pool.shutdownGracefully { _ in }
         backgroundPool.shutdownGracefully { _ in }
     }
@@ -68,35 +70,40 @@ public final class LocalBlockStore: BlockStore {
 
     /// Reads run on the calling task's thread: blocks are usually in the page cache, where a pread takes
     /// microseconds, and handing it to the pool costs two thread wake-ups (more than the read itself).
+    /// Descriptors of blocks read lately stay open (see `OpenBlocks`).
     public func get(_ key: BlockKey, range: Range<Int>?) async throws -> ByteBuffer {
         let path = location(of: key)
-        let allocator = self.allocator
-        return try {
-            let fd = open(path, O_RDONLY | O_CLOEXEC)
-            guard fd >= 0 else {
-                if errno == ENOENT { throw BlockStoreError.notFound(key) }
-                throw BlockStoreError.io(operation: "open \(path)", errno: errno)
-            }
-            defer { close(fd) }
-            let wanted: Range<Int>
-            if let range { wanted = range } else {
-                var st = stat()
-                guard fstat(fd, &st) == 0 else { throw BlockStoreError.io(operation: "fstat", errno: errno) }
-                wanted = 0..<Int(st.st_size)
-            }
-            guard wanted.lowerBound >= 0 else { throw BlockStoreError.io(operation: "read range", errno: EINVAL) }
-            var buffer = allocator.buffer(capacity: wanted.count)
-            try buffer.writeWithUnsafeMutableBytes(minimumWritableBytes: wanted.count) { out in
-                try Self.readAll(fd, into: UnsafeMutableRawBufferPointer(rebasing: out[0..<wanted.count]),
-                                 at: wanted.lowerBound)
-            }
-            return buffer
-        }()
+        do {
+            return try openBlocks.withDescriptor(key.rawValue, path: path) { fd in try read(fd, range) }
+        } catch let failed as OpenBlocks.OpenError {
+            if failed.errno == ENOENT { throw BlockStoreError.notFound(key) }
+            throw BlockStoreError.io(operation: "open \(path)", errno: failed.errno)
+        }
+    }
+
+    private func read(_ fd: Int32, _ range: Range<Int>?) throws -> ByteBuffer {
+        let wanted: Range<Int>
+        if let range { wanted = range } else {
+            var st = stat()
+            guard fstat(fd, &st) == 0 else { throw BlockStoreError.io(operation: "fstat", errno: errno) }
+            wanted = 0..<Int(st.st_size)
+        }
+        guard wanted.lowerBound >= 0 else { throw BlockStoreError.io(operation: "read range", errno: EINVAL) }
+        var buffer = allocator.buffer(capacity: wanted.count)
+        try buffer.writeWithUnsafeMutableBytes(minimumWritableBytes: wanted.count) { out in
+            try Self.readAll(fd, into: UnsafeMutableRawBufferPointer(rebasing: out[0..<wanted.count]),
+                             at: wanted.lowerBound)
+        }
+        return buffer
     }
 
     public func delete(_ keys: [BlockKey]) async throws {
         guard !keys.isEmpty else { return }
         let paths = keys.map { location(of: $0) }
+        let names = keys.map(\.rawValue)
+        // Before, so no idle descriptor outlives its file; after, for any a reader cached in between.
+        openBlocks.forget(names)
+        defer { openBlocks.forget(names) }
         try await pool.runIfActive {
             for path in paths where unlink(path) != 0 && errno != ENOENT {
                 throw BlockStoreError.io(operation: "unlink \(path)", errno: errno)
