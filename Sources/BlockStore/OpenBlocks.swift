@@ -23,7 +23,7 @@ final class OpenBlocks: Sendable {
     private let state = Mutex(State())
     let limit: Int
 
-    init(limit: Int = 512) { self.limit = limit }
+    init(limit: Int = 256) { self.limit = limit }
 
     /// Runs `body` with a read descriptor of the block at `path` (opened if none is cached). Throws what
     /// `open` failed with as `errno` (ENOENT: no such block).

@@ -31,6 +31,15 @@ struct Serve: AsyncParsableCommand {
     @Option(name: .long, help: "The port every mount target listens on, at its own IP address.")
     var mountTargetPort: Int = 2049
 
+    /// Connections, block reads kept open and block writes all take descriptors: a server takes every one
+    /// its hard limit allows (the usual soft limit, 1,024, is what a desktop shell needs).
+    static func raiseDescriptorLimit() {
+        var limit = rlimit()
+        guard getrlimit(Int32(RLIMIT_NOFILE.rawValue), &limit) == 0, limit.rlim_cur < limit.rlim_max else { return }
+        limit.rlim_cur = limit.rlim_max
+        _ = setrlimit(Int32(RLIMIT_NOFILE.rawValue), &limit)
+    }
+
     func run() async throws {
         let (host, port) = try Self.split(nfsListen)
         let (apiHost, apiPort) = try Self.split(apiListen)
@@ -51,6 +60,7 @@ struct Serve: AsyncParsableCommand {
         for group in network.securityGroups {
             say("  security group \(group.id): allows \(group.allow.map(\.description).joined(separator: ", "))")
         }
+        Self.raiseDescriptorLimit()
         let engine = try await StorageEngine.openEmbedded(at: dataDir)
         let fs = try await engine.defaultFileSystem()
         say("  store opened \(engine.store.openCount) time(s); recovery done")
