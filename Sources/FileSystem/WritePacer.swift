@@ -24,7 +24,7 @@ struct WritePacer: Sendable {
         let half = limit / 2
         guard let bandwidth, bandwidth > 0, held > half, limit >= 4 else { nextSlot = nil; return nil }
         let pressure = Double(held - half) / Double(limit / 4)
-        let pause = Duration.seconds(Double(added) / bandwidth * pressure)
+        let pause = Duration.seconds(Double(max(0, added)) / bandwidth * pressure)
         let start = max(now, min(nextSlot ?? now, now + Self.longestWait))
         let end = min(start + pause, now + Self.longestWait)
         nextSlot = end
