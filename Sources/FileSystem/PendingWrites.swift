@@ -136,13 +136,14 @@ final class PendingWrites: Sendable {
     /// `data` at `offset` cut at chunk boundaries, small writes copied (see `add`).
     private static func pieces(of data: ByteBuffer, at offset: UInt64, chunk: UInt64) -> [(index: Int64, extent: Extent)] {
         let end = offset + UInt64(data.readableBytes)
+        let copied = data.readableBytes < Self.keptWithoutCopy || data.storageCapacity > data.readableBytes / 4 * 5
         var position = offset
         var pieces: [(index: Int64, extent: Extent)] = []
         while position < end {
             let within = Int(position % chunk)
             let length = Int(min(end - position, chunk - UInt64(within)))
             var piece = data.getSlice(at: data.readerIndex + Int(position - offset), length: length)!
-            if data.readableBytes < Self.keptWithoutCopy || data.storageCapacity > data.readableBytes / 4 * 5 {
+            if copied {
                 var copy = ByteBuffer()
                 copy.reserveCapacity(length)
                 copy.writeImmutableBuffer(piece)

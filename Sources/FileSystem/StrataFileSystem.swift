@@ -158,5 +158,5 @@ public final class StrataFileSystem: FileSystem {
 
 extension Name {
     /// A name read back from the store, which only ever holds validated names (not checked again).
-    init(stored bytes: [UInt8]) { self.init(validated: bytes) }
+    init(stored bytes: [UInt8]) { self.bytes = bytes }
 }

@@ -28,8 +28,6 @@ public struct Name: Sendable, Hashable, CustomStringConvertible {
 
     public init(_ string: String) throws(FSError) { try self.init(Array(string.utf8)) }
 
-    init(validated bytes: [UInt8]) { self.bytes = bytes }
-
     public var description: String { String(decoding: bytes, as: UTF8.self) }
 }
 

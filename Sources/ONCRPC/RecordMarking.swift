@@ -10,7 +10,8 @@ public struct RecordTooLarge: Error, Sendable {
 /// A small record that has fully arrived is handed on as a slice of what was read. A large one (a 1 MiB WRITE)
 /// is gathered into a buffer of its own as its bytes arrive, so the read buffer is always consumed whole:
 /// it never has to be compacted by moving the start of the next record (a copy of up to a record per record),
-/// and the record's buffer holds nothing else, so whoever keeps its payload pins no more than the record.
+/// and the record's buffer holds nothing else (NIO rounds its size up to a power of two: a 1 MiB WRITE's
+/// record takes 2 MiB, which is why `PendingWrites` copies such payloads rather than keep the buffer).
 /// A connection holds at most one such buffer, of at most `maxRecordSize`.
 public struct RecordMarkingDecoder: ByteToMessageDecoder {
     public typealias InboundOut = ByteBuffer

@@ -71,8 +71,11 @@ final class SQLiteAccess: MetadataWriter {
 
     // MARK: - Reader
 
+    /// What this batch made of the inode so far (.some(nil): deleted), before SQLite's row has it.
+    private func uncommitted(_ id: InodeID) -> Inode?? { operationChanges[id] ?? batchChanges[id] }
+
     func inode(_ id: InodeID) throws -> Inode? {
-        if let changed = operationChanges[id] ?? batchChanges[id] { return changed }
+        if let changed = uncommitted(id) { return changed }
         if !invalidatesCache, let cached = cache.get(id) { return cached }
         return try storedInode(id)
     }
@@ -81,7 +84,7 @@ final class SQLiteAccess: MetadataWriter {
         // One look at the cache for all of them (a READDIR page took its lock once per entry).
         let cached = invalidatesCache ? nil : cache.get(ids)
         return try ids.indices.map { i in
-            if let changed = operationChanges[ids[i]] ?? batchChanges[ids[i]] { return changed }
+            if let changed = uncommitted(ids[i]) { return changed }
             if let hit = cached?[i] { return hit }
             return try storedInode(ids[i])
         }
@@ -219,7 +222,7 @@ final class SQLiteAccess: MetadataWriter {
         while let row = try rows.next() {
             // Inside a write batch, rows it updated are not written yet: the changes hold their values.
             let stored = try Self.decodeInode(row)
-            guard let inode = operationChanges[stored.id] ?? batchChanges[stored.id] ?? stored else { continue }
+            guard let inode = uncommitted(stored.id) ?? stored else { continue }
             if try !body(inode) { return }
         }
     }
