@@ -19,20 +19,23 @@ let package = Package(
     targets: [
         // Linux calls Swift's Glibc module leaves out (sync_file_range).
         .target(name: "CStrataLinux"),
+        // A lock that does not convoy under contention (Swift's Mutex is a priority-inheritance futex on Linux).
+        .target(name: "Locking", dependencies: ["CStrataLinux"]),
         // Immutable content blocks by key (local directory engine).
         .target(name: "BlockStore", dependencies: [
-            "CStrataLinux",
+            "CStrataLinux", "Locking",
             .product(name: "NIOCore", package: "swift-nio"),
             .product(name: "NIOPosix", package: "swift-nio"),
         ]),
         // Transactional inode/dentry/chunk records; the SQLite (GRDB) engine.
         .target(name: "MetadataStore", dependencies: [
+            "Locking",
             .product(name: "GRDB", package: "GRDB.swift"),
             .product(name: "GRDBSQLite", package: "GRDB.swift"),
         ]),
         // POSIX semantics over inodes: the only API the protocol layer sees.
         .target(name: "FileSystem", dependencies: [
-            "MetadataStore", "BlockStore",
+            "MetadataStore", "BlockStore", "Locking",
             .product(name: "NIOCore", package: "swift-nio"),
             .product(name: "Logging", package: "swift-log"),
         ]),
@@ -47,14 +50,14 @@ let package = Package(
         ]),
         // NFSv4.1: COMPOUND, one handler per operation, client/session/stateid state.
         .target(name: "NFSv4", dependencies: [
-            "XDR", "ONCRPC", "FileSystem", "MetadataStore",
+            "XDR", "ONCRPC", "FileSystem", "MetadataStore", "Locking",
             .product(name: "Crypto", package: "swift-crypto"),
             .product(name: "NIOCore", package: "swift-nio"),
             .product(name: "Logging", package: "swift-log"),
         ]),
         // An NFSv4.1 client over the same XDR/RPC types: sessions, slots, COMPOUND building and parsing.
         .target(name: "NFSClient", dependencies: [
-            "XDR", "ONCRPC",
+            "XDR", "ONCRPC", "Locking",
             .product(name: "NIOCore", package: "swift-nio"),
             .product(name: "NIOPosix", package: "swift-nio"),
         ]),
@@ -64,7 +67,7 @@ let package = Package(
         .target(name: "IAM", dependencies: ["JSONValue", .product(name: "Crypto", package: "swift-crypto")]),
         // The EFS resource model: file systems, mount targets, access points, policies; network config.
         .target(name: "ControlPlane", dependencies: [
-            "IAM", "JSONValue", "FileSystem", "MetadataStore", .product(name: "TOMLKit", package: "TOMLKit"),
+            "IAM", "JSONValue", "FileSystem", "MetadataStore", "Locking", .product(name: "TOMLKit", package: "TOMLKit"),
         ]),
         // The EFS REST-JSON API (2015-02-01) over HTTP, validated against the generated model.
         .target(name: "ManagementAPI", dependencies: [
@@ -92,6 +95,7 @@ let package = Package(
         // Helpers shared by test targets.
         .target(name: "TestSupport", path: "Tests/TestSupport"),
         .testTarget(name: "BlockStoreTests", dependencies: ["BlockStore"]),
+        .testTarget(name: "LockingTests", dependencies: ["Locking"]),
         .testTarget(name: "IAMTests", dependencies: ["IAM", "JSONValue"]),
         .testTarget(name: "ControlPlaneTests", dependencies: ["ControlPlane", "JSONValue", "FileSystem"]),
         .testTarget(name: "XDRTests", dependencies: [

@@ -3,6 +3,7 @@ import Glibc
 #elseif canImport(Darwin)
 import Darwin
 #endif
+import Locking
 import Synchronization
 
 /// Read descriptors of recently read blocks, kept open: a 4 KiB read was an open, a pread and a close, and
@@ -20,7 +21,7 @@ final class OpenBlocks: Sendable {
         var entries: [String: Entry] = [:]
         var clock: UInt64 = 0
     }
-    private let state = Mutex(State())
+    private let state = AdaptiveMutex(State())
     let limit: Int
 
     init(limit: Int = 256) { self.limit = limit }

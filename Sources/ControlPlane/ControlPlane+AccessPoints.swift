@@ -68,18 +68,6 @@ extension ControlPlane {
         return .null
     }
 
-    /// An available access point of the file system stored as `storageID`, for the NFS data path.
-    public func accessPoint(_ id: String, storageID: Int64) -> AccessPointState? {
-        guard let ap = accessPoints[id], ap.lifeCycleState == "available",
-              fileSystems[ap.fileSystemID]?.storageID == storageID else { return nil }
-        return ap
-    }
-
-    /// The API file system stored as `storageID`.
-    public func fileSystem(storageID: Int64) -> FileSystemState? {
-        fileSystems.values.first { $0.storageID == storageID }
-    }
-
     func describe(_ ap: AccessPointState) -> JSON {
         var out: [String: JSON] = [
             "ClientToken": .string(ap.clientToken), "Tags": tagsJSON(ap.tags), "AccessPointId": .string(ap.id),

@@ -58,8 +58,6 @@ extension ControlPlane {
     }
 
     /// The file system policy, for the NFS data path.
-    public func fileSystemPolicy(_ id: String) -> PolicyDocument? { policies[id] }
-
     public func putBackupPolicy(_ input: JSON) async throws -> JSON {
         let id = input["FileSystemId"]!.string!
         var fs = try availableFileSystem(id)

@@ -2,6 +2,7 @@ import FileSystem
 import Foundation
 import IAM
 import JSONValue
+import Locking
 import MetadataStore
 
 /// The EFS resource model. State lives in memory for fast answers and is written through to the metadata
@@ -12,11 +13,13 @@ public actor ControlPlane {
     public let engine: StorageEngine
     public let network: NetworkConfig
     public let accountID: String
-    var fileSystems: [String: FileSystemState] = [:]
+    var fileSystems: [String: FileSystemState] = [:] { didSet { publishDataPath() } }
     var mountTargets: [String: MountTargetState] = [:]
-    var accessPoints: [String: AccessPointState] = [:]
+    var accessPoints: [String: AccessPointState] = [:] { didSet { publishDataPath() } }
     /// File system policies, parsed once when put (the NFS data path asks on every compound).
-    var policies: [String: PolicyDocument] = [:]
+    var policies: [String: PolicyDocument] = [:] { didSet { publishDataPath() } }
+    /// What the NFS data path reads of the above (see `dataPath`).
+    nonisolated let publishedDataPath = AdaptiveMutex(DataPathView())
     var resourceIDType = "LONG_ID"
     /// How long a new resource reports "creating" (a deleted one "deleting") before it settles.
     let settleDelay: Duration
@@ -59,6 +62,7 @@ public actor ControlPlane {
         for (id, mt) in mountTargets where mt.lifeCycleState == "creating" { mountTargets[id]!.lifeCycleState = "available" }
         for (id, fs) in fileSystems where fs.lifeCycleState == "deleting" { try await finishDeleting(id) }
         for (id, ap) in accessPoints where ap.lifeCycleState == "creating" { accessPoints[id]!.lifeCycleState = "available" }
+        publishDataPath()
     }
 
     /// `observer` returns whether it could act (a mount target whose listener cannot start is in "error").

@@ -1,6 +1,7 @@
 import BlockStore
 import Logging
 import MetadataStore
+import Locking
 import Synchronization
 
 /// Deletes blocks that metadata no longer references. Blocks reach the garbage list in the same
@@ -10,7 +11,7 @@ final class BlockCollector: Sendable {
     private let blocks: any BlockStore
     private let logger = Logger(label: "strata.gc")
     private struct State { var running = false; var again = false }
-    private let state = Mutex(State())
+    private let state = AdaptiveMutex(State())
 
     init(store: any MetadataStore, blocks: any BlockStore) { self.store = store; self.blocks = blocks }
 

@@ -1,10 +1,11 @@
 import MetadataStore
+import Locking
 import Synchronization
 
 /// An async mutual exclusion per key: at most one holder per key, waiters served in arrival order.
 /// Used to serialise read-modify-write of one file's chunks.
 final class KeyedMutex<Key: Hashable & Sendable>: Sendable {
-    private let waiters = Mutex<[Key: [CheckedContinuation<Void, Never>]]>([:])
+    private let waiters = AdaptiveMutex<[Key: [CheckedContinuation<Void, Never>]]>([:])
 
     func withLock<T: Sendable>(_ key: Key, _ body: () async throws(FSError) -> T) async throws(FSError) -> T {
         await acquire(key)

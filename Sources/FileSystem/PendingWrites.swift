@@ -1,5 +1,6 @@
 import MetadataStore
 import NIOCore
+import Locking
 import Synchronization
 
 /// Data written UNSTABLE that is not in the stores yet. RFC 8881 §18.32.3 lets a server keep such data until
@@ -47,9 +48,9 @@ final class PendingWrites: Sendable {
         enum Then { case nothing, pace(until: ContinuousClock.Instant), waitForRoom, flushNow }
     }
 
-    private let files = Mutex<[InodeID: File]>([:])
+    private let files = AdaptiveMutex<[InodeID: File]>([:])
     /// Writers waiting for a file's background flush to bring it under `fileLimit`.
-    private let roomWaiters = Mutex<[InodeID: [CheckedContinuation<Void, Never>]]>([:])
+    private let roomWaiters = AdaptiveMutex<[InodeID: [CheckedContinuation<Void, Never>]]>([:])
     private let total = Atomic<Int>(0)
     /// Flushes between their commit and forgetting what they landed, and how many have finished: a
     /// reader that saw none in progress and none finish while it read the inode and the pending writes

@@ -1,6 +1,7 @@
 import Foundation
 import NIOCore
 import ONCRPC
+import Locking
 import Synchronization
 import XDR
 
@@ -12,7 +13,7 @@ public final class NFSSession: Sendable {
     public let sessionID: [UInt8]
     /// Slots the server granted (fore channel ca_maxrequests).
     public let slotCount: Int
-    private let slotSequences: Mutex<[UInt32]>
+    private let slotSequences: AdaptiveMutex<[UInt32]>
 
     /// EXCHANGE_ID, CREATE_SESSION asking for `slots` slots, then RECLAIM_COMPLETE (as a new client does).
     public static func establish(host: String, port: Int, group: any EventLoopGroup, slots: Int = 1,
@@ -51,7 +52,7 @@ public final class NFSSession: Sendable {
 
     private init(rpc: RPCClient, clientID: UInt64, sessionID: [UInt8], slotCount: Int) {
         self.rpc = rpc; self.clientID = clientID; self.sessionID = sessionID; self.slotCount = slotCount
-        slotSequences = Mutex([UInt32](repeating: 0, count: slotCount))
+        slotSequences = AdaptiveMutex([UInt32](repeating: 0, count: slotCount))
     }
 
     /// SEQUENCE on `slot`, then `operations`; the SEQUENCE result is checked and skipped.

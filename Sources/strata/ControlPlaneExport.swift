@@ -6,11 +6,13 @@ import NFSv4
 
 /// The control plane, as the NFS data path asks it: access points (identity, root directory) and file
 /// system policies evaluated for anonymous AUTH_SYS clients over plain TCP (aws:SecureTransport false).
+/// Read from the control plane's data-path snapshot: nothing here waits for the actor.
 struct ControlPlaneExport: NFSExportPolicy {
     let control: ControlPlane
 
     func accessPoint(_ id: String, fileSystem: Int64) async -> AccessPointExport? {
-        guard let ap = await control.accessPoint(id, storageID: fileSystem) else { return nil }
+        guard let entry = control.dataPath.accessPoints[id], entry.storageID == fileSystem else { return nil }
+        let ap = entry.state
         var user: Caller?
         if let posix = ap.posixUser, let uid = posix["Uid"]?.int, let gid = posix["Gid"]?.int {
             user = Caller(uid: UInt32(uid), gid: UInt32(gid),
@@ -22,14 +24,13 @@ struct ControlPlaneExport: NFSExportPolicy {
            let permissions = info["Permissions"]?.string, let mode = UInt32(permissions, radix: 8) {
             creation = (UInt32(uid), UInt32(gid), mode)
         }
-        return AccessPointExport(id: ap.id, arn: await control.accessPointARN(ap.id), posixUser: user,
+        return AccessPointExport(id: ap.id, arn: entry.arn, posixUser: user,
                                  rootPath: path.split(separator: "/").map(String.init), creation: creation)
     }
 
     func clientAccess(fileSystem: Int64, accessPointARN: String?) async -> ClientAccess {
-        guard let fs = await control.fileSystem(storageID: fileSystem),
-              let policy = await control.fileSystemPolicy(fs.id) else { return .full }
-        let arn = await control.fileSystemARN(fs.id)
+        guard let fs = control.dataPath.fileSystems[fileSystem], let policy = fs.policy else { return .full }
+        let arn = fs.arn
         var values: [String: [String]] = ["aws:SecureTransport": ["false"]]
         if let accessPointARN { values["elasticfilesystem:AccessPointArn"] = [accessPointARN] }
         func allows(_ action: String) -> Bool {

@@ -3,17 +3,26 @@ import Histogram
 /// Latencies of one workload's operations, recorded per worker and merged (HdrHistogram, ns, 3 digits).
 struct Latencies: Sendable {
     private(set) var histogram = Histogram<UInt64>(highestTrackableValue: 120_000_000_000, numberOfSignificantValueDigits: .three)
+    /// Each operation's start and latency, kept only for `--latency-log` (when a tail came shows what caused it).
+    private(set) var log: [(start: ContinuousClock.Instant, nanoseconds: UInt64)]?
+
+    init(logged: Bool = false) { log = logged ? [] : nil }
 
     /// Runs `body` and records how long it took.
     mutating func time<T>(_ body: () async throws -> T) async rethrows -> T {
         let start = ContinuousClock.now
         let value = try await body()
         let elapsed = ContinuousClock.now - start
-        _ = histogram.record(UInt64(elapsed.components.seconds) * 1_000_000_000 + UInt64(elapsed.components.attoseconds / 1_000_000_000))
+        let nanoseconds = UInt64(elapsed.components.seconds) * 1_000_000_000 + UInt64(elapsed.components.attoseconds / 1_000_000_000)
+        _ = histogram.record(nanoseconds)
+        log?.append((start, nanoseconds))
         return value
     }
 
-    mutating func merge(_ other: Latencies) { histogram.add(other.histogram) }
+    mutating func merge(_ other: Latencies) {
+        histogram.add(other.histogram)
+        if let more = other.log { log = (log ?? []) + more }
+    }
 
     var count: UInt64 { histogram.totalCount }
     func milliseconds(atPercentile p: Double) -> Double { Double(histogram.valueAtPercentile(p)) / 1e6 }

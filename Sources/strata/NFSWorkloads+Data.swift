@@ -20,7 +20,7 @@ extension NFSWorkloads {
         let data = Self.payload(1 << 20)
         let cursor = Cursor()
         let (latencies, seconds) = try await concurrently(s.slotCount) { slot in
-            var latencies = Latencies()
+            var latencies = newLatencies()
             while case let block = cursor.take(), block < fileMiB {
                 var r = try await latencies.time {
                     try await s.compound(slot: slot, [.putfh(handle), .write(id, offset: UInt64(block) << 20, stable: Self.unstable, data: data)])
@@ -46,7 +46,7 @@ extension NFSWorkloads {
         let (id, _) = try await open(s, in: run, "seq", write: false, create: false, owner: "seq-read")
         let cursor = Cursor()
         let (latencies, seconds) = try await concurrently(s.slotCount) { slot in
-            var latencies = Latencies()
+            var latencies = newLatencies()
             while case let block = cursor.take(), block < fileMiB {
                 var r = try await latencies.time {
                     try await s.compound(slot: slot, [.putfh(handle), .read(id, offset: UInt64(block) << 20, count: 1 << 20)])
@@ -70,7 +70,7 @@ extension NFSWorkloads {
         let (latencies, seconds) = try await concurrently(sessions.count) { i in
             let s = sessions[i]
             let (id, handle) = try await open(s, in: run, "seq", write: write, create: false, owner: "random")
-            var latencies = Latencies()
+            var latencies = newLatencies()
             for _ in 0..<perSession {
                 let offset = UInt64.random(in: 0..<blocks) * 4096
                 var r = try await latencies.time {
@@ -95,7 +95,7 @@ extension NFSWorkloads {
             return try await group.reduce(into: []) { $0.append($1) }
         }
         let (latencies, seconds) = try await concurrently(clients.count) { i in
-            var latencies = Latencies()
+            var latencies = newLatencies()
             for _ in 0..<clientOps {
                 _ = try await latencies.time { try await clients[i].compound([.putfh(handle), .getattr(NFSAttribute.stat)]) }
             }

@@ -10,7 +10,7 @@ extension NFSWorkloads {
         let handles = HandleTable(count: m)
 
         let (created, createSeconds) = try await concurrently(m) { s in
-            var latencies = Latencies()
+            var latencies = newLatencies()
             var made: [[UInt8]] = []
             for name in names[s] {
                 try await latencies.time {
@@ -26,7 +26,7 @@ extension NFSWorkloads {
 
         let statsPerSession = only.map { $0.contains("getattr") ? max(1, stats / m) : 0 } ?? max(1, stats / m)
         let (statted, statSeconds) = try await concurrently(m) { s in
-            var latencies = Latencies()
+            var latencies = newLatencies()
             var i = s
             for _ in 0..<statsPerSession {
                 let handle = all[i % all.count]
@@ -39,7 +39,7 @@ extension NFSWorkloads {
         let entries = Cursor()
         let listings = only.map { $0.contains("readdir") } ?? true
         let (listed, listSeconds) = try await concurrently(listings ? m : 0) { s in
-            var latencies = Latencies()
+            var latencies = newLatencies()
             var cookie: UInt64 = 0, verifier = [UInt8](repeating: 0, count: 8), eof = false
             while !eof {
                 var r = try await latencies.time {
@@ -58,7 +58,7 @@ extension NFSWorkloads {
         guard entryCount == (listings ? all.count * m : 0) else { throw RPCClientError("listed \(entryCount) entries, expected \(all.count * m)") }
 
         let (removed, removeSeconds) = try await concurrently(m) { s in
-            var latencies = Latencies()
+            var latencies = newLatencies()
             for name in names[s] {
                 _ = try await latencies.time { try await sessions[s].compound([.putfh(run), .remove(name)]) }
             }

@@ -19,7 +19,11 @@ struct NFSWorkloads: Sendable {
     var clientOps: Int
     /// Workloads to report (nil: all). Those they depend on still run: every data workload needs the large file.
     var only: Set<String>?
+    /// Keep every operation's start and latency (for `--latency-log`).
+    var logLatencies = false
     let group: MultiThreadedEventLoopGroup
+
+    func newLatencies() -> Latencies { Latencies(logged: logLatencies) }
 
     func session(slots: Int = 1) async throws -> NFSSession {
         try await NFSSession.establish(host: host, port: port, group: group, slots: slots)

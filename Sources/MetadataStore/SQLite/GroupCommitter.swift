@@ -1,5 +1,6 @@
 import Dispatch
 import GRDB
+import Locking
 import Synchronization
 
 /// Runs write transactions for many concurrent callers as few SQLite transactions: while one batch is
@@ -21,7 +22,7 @@ final class GroupCommitter: Sendable {
 
     private let pool: DatabasePool
     private let cache: InodeCache
-    private let state = Mutex(State())
+    private let state = AdaptiveMutex(State())
     private let queue = DispatchQueue(label: "strata.metadata.group-commit")
     private let maxBatch: Int
 

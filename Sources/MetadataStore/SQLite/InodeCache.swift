@@ -1,3 +1,4 @@
+import Locking
 import Synchronization
 
 /// Committed inode rows, and whole chunk maps of files read lately, kept in memory, exact because this
@@ -12,7 +13,7 @@ final class InodeCache: Sendable {
         var cachedChunks = 0
         var epoch: UInt64 = 0
     }
-    private let state = Mutex(State())
+    private let state = AdaptiveMutex(State())
     private let limit: Int
     private let chunkLimit: Int
     /// Files with more chunks than this are read by range, never cached whole.

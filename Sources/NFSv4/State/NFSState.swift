@@ -1,14 +1,15 @@
+import Locking
 import Synchronization
 
 /// The state tables behind one lock. Every transition is short and synchronous, so a mutex serves better
 /// than an actor here: no suspension points inside state changes.
 public final class NFSState: Sendable {
-    private let tables: Mutex<StateTables>
+    private let tables: AdaptiveMutex<StateTables>
     public let leaseSeconds: Double
 
     public init(epoch: UInt32, leaseSeconds: Double, graceSeconds: Double) {
         self.leaseSeconds = leaseSeconds
-        tables = Mutex(StateTables(epoch: max(1, epoch), leaseSeconds: leaseSeconds, graceSeconds: graceSeconds,
+        tables = AdaptiveMutex(StateTables(epoch: max(1, epoch), leaseSeconds: leaseSeconds, graceSeconds: graceSeconds,
                                    now: monotonicSeconds()))
     }
 
