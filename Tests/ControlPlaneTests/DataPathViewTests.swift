@@ -8,9 +8,7 @@ import Testing
 /// API makes must be in it by the time the call returns.
 @Suite struct DataPathViewTests {
     @Test func accessPointsAndPoliciesReachTheDataPathAsTheAPIChangesThem() async throws {
-        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("cp-\(UUID())").path
-        let engine = try await StorageEngine.openEmbedded(at: dir)
-        let cp = try await ControlPlane(engine: engine, network: .default, accountID: "111122223333", settleDelay: .zero)
+        let (engine, cp) = try await openControlPlane(at: scratchDirectory())
         let id = try await cp.createFileSystem(["CreationToken": "view"])["FileSystemId"]!.string!
         let storageID = await cp.fileSystems[id]!.storageID
         #expect(cp.dataPath.fileSystems[storageID]?.id == id)
@@ -37,14 +35,12 @@ import Testing
     }
 
     @Test func aRestartedControlPlanePublishesWhatItLoaded() async throws {
-        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("cp-\(UUID())").path
-        var engine = try await StorageEngine.openEmbedded(at: dir)
-        var cp = try await ControlPlane(engine: engine, network: .default, accountID: "111122223333", settleDelay: .zero)
+        let dir = scratchDirectory()
+        var (engine, cp) = try await openControlPlane(at: dir)
         let id = try await cp.createFileSystem(["CreationToken": "reload"])["FileSystemId"]!.string!
         let storageID = await cp.fileSystems[id]!.storageID
         try await engine.close()
-        engine = try await StorageEngine.openEmbedded(at: dir)
-        cp = try await ControlPlane(engine: engine, network: .default, accountID: "111122223333", settleDelay: .zero)
+        (engine, cp) = try await openControlPlane(at: dir)
         #expect(cp.dataPath.fileSystems[storageID]?.id == id)
         try await engine.close()
     }

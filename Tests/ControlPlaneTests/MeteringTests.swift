@@ -7,9 +7,7 @@ import Testing
 
 @Suite struct MeteringTests {
     @Test func sizeInBytesCountsWhatIsStoredPerClass() async throws {
-        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("cp-\(UUID())").path
-        let engine = try await StorageEngine.openEmbedded(at: dir)
-        let cp = try await ControlPlane(engine: engine, network: .default, accountID: "111122223333", settleDelay: .zero)
+        let (engine, cp) = try await openControlPlane(at: scratchDirectory())
         let made = try await cp.createFileSystem(["CreationToken": "metered"])
         let id = made["FileSystemId"]!.string!
         let storageID = await cp.fileSystems[id]!.storageID
