@@ -108,7 +108,9 @@ let package = Package(
             .product(name: "NIOCore", package: "swift-nio"),
             .product(name: "NIOPosix", package: "swift-nio"),
         ]),
-        .testTarget(name: "MetadataStoreTests", dependencies: ["MetadataStore", "TestSupport"]),
+        .testTarget(name: "MetadataStoreTests", dependencies: [
+            "MetadataStore", "TestSupport", .product(name: "GRDB", package: "GRDB.swift"),
+        ]),
         .testTarget(name: "FileSystemTests", dependencies: [
             "FileSystem", "MetadataStore", "BlockStore", "CrashWorkloadContent", "TestSupport",
             .product(name: "NIOCore", package: "swift-nio"),

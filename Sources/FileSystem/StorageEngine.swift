@@ -105,6 +105,7 @@ public final class StorageEngine: Sendable {
     public func close() async throws {
         flusher.withLock { $0?.cancel() }
         try await flushPendingWrites()
+        await collector.stop()
         try await store.close()
     }
 

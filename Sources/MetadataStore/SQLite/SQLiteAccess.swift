@@ -1,5 +1,6 @@
 import Foundation
 import GRDB
+import GRDBSQLite
 
 /// MetadataReader/MetadataWriter over one GRDB connection, inside a transaction the store opened.
 /// In a write batch it records the inodes each operation changed, so the cache can be updated on commit
@@ -378,11 +379,32 @@ final class SQLiteAccess: MetadataWriter {
             }
             let insert = try db.cachedStatement(sql: "INSERT INTO slice(ino, idx, off, len, block, boff) VALUES (?, ?, ?, ?, ?, ?)")
             for slice in chunk.slices.dropFirst(appended ? before.count : 0) {
-                try insert.execute(arguments: [Int64(bitPattern: chunk.inode), chunk.index, slice.offset, slice.length,
-                                               slice.block, slice.blockOffset])
+                try insertSlice(insert, inode: Int64(bitPattern: chunk.inode), index: chunk.index, slice)
             }
         }
         try collectUnreferenced(released)
+    }
+
+    /// One slice row, bound and stepped through SQLite's own calls: a flush of small writes inserts thousands
+    /// in one commit, and GRDB's argument arrays (a boxed value per column) were a fifth of its time.
+    private func insertSlice(_ insert: Statement, inode: Int64, index: Int64, _ slice: Slice) throws {
+        let stmt = insert.sqliteStatement
+        sqlite3_reset(stmt)
+        sqlite3_bind_int64(stmt, 1, inode)
+        sqlite3_bind_int64(stmt, 2, index)
+        sqlite3_bind_int64(stmt, 3, Int64(slice.offset))
+        sqlite3_bind_int64(stmt, 4, Int64(slice.length))
+        sqlite3_bind_int64(stmt, 6, Int64(slice.blockOffset))
+        // The block name is bound for the step only (SQLITE_STATIC: SQLite does not copy it) and unbound after.
+        let code = slice.block.withCString { name in
+            sqlite3_bind_text(stmt, 5, name, -1, nil)
+            return sqlite3_step(stmt)
+        }
+        sqlite3_reset(stmt)
+        sqlite3_clear_bindings(stmt)
+        guard code == SQLITE_DONE else {
+            throw DatabaseError(resultCode: ResultCode(rawValue: code), message: String(cString: sqlite3_errmsg(db.sqliteConnection)))
+        }
     }
 
     func removeChunks(_ inode: InodeID, from index: Int64) throws {
