@@ -4,7 +4,6 @@ import Glibc
 import Darwin
 #endif
 import Locking
-import Synchronization
 
 /// Read descriptors of recently read blocks, kept open: a 4 KiB read was an open, a pread and a close, and
 /// the open and close (a path walk, a file table entry) cost more than the read. A descriptor is closed

@@ -57,7 +57,6 @@ extension ControlPlane {
         return .null
     }
 
-    /// The file system policy, for the NFS data path.
     public func putBackupPolicy(_ input: JSON) async throws -> JSON {
         let id = input["FileSystemId"]!.string!
         var fs = try availableFileSystem(id)

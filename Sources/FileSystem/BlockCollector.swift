@@ -2,7 +2,6 @@ import BlockStore
 import Logging
 import MetadataStore
 import Locking
-import Synchronization
 
 /// Deletes blocks that metadata no longer references. Blocks reach the garbage list in the same
 /// transaction that drops their last reference, so the collector never races a reader of live data.

@@ -1,6 +1,5 @@
 import MetadataStore
 import Locking
-import Synchronization
 
 /// An async mutual exclusion per key: at most one holder per key, waiters served in arrival order.
 /// Used to serialise read-modify-write of one file's chunks.

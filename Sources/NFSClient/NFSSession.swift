@@ -2,7 +2,6 @@ import Foundation
 import NIOCore
 import ONCRPC
 import Locking
-import Synchronization
 import XDR
 
 /// An NFSv4.1 client with one session on one connection (RFC 8881 §18.35, §18.36). Each slot carries one

@@ -1,7 +1,6 @@
 import Dispatch
 import GRDB
 import Locking
-import Synchronization
 
 /// Runs write transactions for many concurrent callers as few SQLite transactions: while one batch is
 /// being committed (one fsync of the WAL), new requests queue up and then go together into the next.

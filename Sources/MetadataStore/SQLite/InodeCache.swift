@@ -1,5 +1,4 @@
 import Locking
-import Synchronization
 
 /// Committed inode rows, and whole chunk maps of files read lately, kept in memory, exact because this
 /// process is the database's only writer (the store holds an exclusive lock on its directory). The writer applies each batch after it commits; a reader

@@ -1,5 +1,4 @@
 import Locking
-import Synchronization
 
 /// The state tables behind one lock. Every transition is short and synchronous, so a mutex serves better
 /// than an actor here: no suspension points inside state changes.
