@@ -3,8 +3,9 @@ import GRDB
 import Locking
 
 /// Runs write transactions for many concurrent callers as few SQLite transactions: while one batch is
-/// being committed (one fsync of the WAL), new requests queue up and then go together into the next.
-/// Each request runs inside its own savepoint, so one that fails is rolled back alone.
+/// being committed, new requests queue up and then go together into the next. Each request runs inside its
+/// own savepoint, so one that fails is rolled back alone. A committed batch goes to the `LogSyncer`, which
+/// finishes its callers once the log is on disk, while this thread goes on with the next batch.
 final class GroupCommitter: Sendable {
     struct Request: Sendable {
         /// Runs the caller's body and keeps its result; throws to roll that request back.
@@ -21,12 +22,13 @@ final class GroupCommitter: Sendable {
 
     private let pool: DatabasePool
     private let cache: InodeCache
+    private let syncer: LogSyncer
     private let state = AdaptiveMutex(State())
     private let queue = DispatchQueue(label: "strata.metadata.group-commit")
     private let maxBatch: Int
 
-    init(pool: DatabasePool, cache: InodeCache, maxBatch: Int = 512) {
-        self.pool = pool; self.cache = cache; self.maxBatch = maxBatch
+    init(pool: DatabasePool, cache: InodeCache, syncer: LogSyncer, maxBatch: Int = 512) {
+        self.pool = pool; self.cache = cache; self.syncer = syncer; self.maxBatch = maxBatch
     }
 
     func submit(_ request: Request) {
@@ -63,6 +65,7 @@ final class GroupCommitter: Sendable {
     }
 
     private func commit(_ batch: [Request]) {
+        if let failure = syncer.failure { return finish(batch, failing: failure) }
         var outcomes = [Error?](repeating: nil, count: batch.count)
         var changes: [InodeID: Inode?] = [:]
         var chunkEdits: [InodeID: [Int64: Chunk?]] = [:]
@@ -102,13 +105,16 @@ final class GroupCommitter: Sendable {
         } catch {
             // The commit itself failed: nothing in the batch is durable.
             cache.invalidateAll()
-            outcomes = outcomes.map { $0 ?? error }
+            return finish(batch, failing: error)
         }
-        // Waking the callers' event loops (a write to an eventfd each) is off this thread, which is the one
-        // every metadata write waits for: the next batch starts at once.
-        let results = outcomes
+        syncer.acknowledge(zip(batch, outcomes).map { LogSyncer.Acknowledgement(finish: $0.finish, outcome: $1) })
+    }
+
+    /// Fails a whole batch. Waking the callers (a write to an eventfd each) is off this thread, which every
+    /// metadata write waits for.
+    private func finish(_ batch: [Request], failing error: Error) {
         DispatchQueue.global().async {
-            for (request, outcome) in zip(batch, results) { request.finish(outcome) }
+            for request in batch { request.finish(error) }
         }
     }
 }

@@ -6,8 +6,9 @@ import Darwin
 import GRDB
 import Synchronization
 
-/// The embedded engine: one SQLite database in WAL mode, fsync'd on every commit (`synchronous = FULL`),
-/// with concurrent writes batched into shared transactions by a `GroupCommitter`.
+/// The embedded engine: one SQLite database in WAL mode, with concurrent writes batched into shared
+/// transactions by a `GroupCommitter` and made durable (the log fsync'd) by a `LogSyncer` before any caller
+/// hears of them.
 /// One process owns a store at a time (an exclusive lock on `metadata.lock`); that is what keeps the
 /// in-memory inode cache exact.
 public final class SQLiteMetadataStore: MetadataStore {
@@ -16,6 +17,7 @@ public final class SQLiteMetadataStore: MetadataStore {
     private let pool: DatabasePool
     private let cache: InodeCache
     private let committer: GroupCommitter
+    private let syncer: LogSyncer
     let checkpointer: WALCheckpointer
     /// Held (flock) until close; nil once released.
     private let lockFD: Mutex<Int32?>
@@ -36,7 +38,6 @@ public final class SQLiteMetadataStore: MetadataStore {
 
         var config = Configuration()
         config.prepareDatabase { db in
-            try db.execute(sql: "PRAGMA synchronous = FULL")
             try db.execute(sql: "PRAGMA cache_size = -65536")
             try db.execute(sql: "PRAGMA wal_autocheckpoint = \(WALCheckpointer.backstopPages)")
         }
@@ -55,8 +56,21 @@ public final class SQLiteMetadataStore: MetadataStore {
             Glibc.close(fd)
             throw MetadataStoreError.engine("cannot open metadata database: \(error)")
         }
+        // A commit writes the log without an fsync (`synchronous = NORMAL`, which DatabasePool sets when it
+        // turns on WAL, after `prepareDatabase`); the syncer does it off the committing thread. SQLite still
+        // syncs the log's header when it restarts the log. What the open wrote (the migration, the open count,
+        // which is the write verifier) is made durable before the store is used.
+        do {
+            try pool.writeWithoutTransaction { db in try db.execute(sql: "PRAGMA synchronous = NORMAL") }
+            syncer = try LogSyncer.forLog(at: directory + "/metadata.sqlite-wal")
+            try syncer.syncNow()
+        } catch {
+            checkpointer.stop()
+            Glibc.close(fd)
+            throw MetadataStoreError.engine("cannot open metadata database: \(error)")
+        }
         cache = InodeCache()
-        committer = GroupCommitter(pool: pool, cache: cache)
+        committer = GroupCommitter(pool: pool, cache: cache, syncer: syncer)
     }
 
     deinit { releaseLock() }
@@ -67,6 +81,9 @@ public final class SQLiteMetadataStore: MetadataStore {
             fd = nil
         }
     }
+
+    /// Syncs of the log done so far (for tests).
+    var logSyncs: Int { syncer.syncs.load(ordering: .relaxed) }
 
     public func read<T: Sendable>(_ body: @escaping @Sendable (any MetadataReader) throws -> T) async throws -> T {
         guard !committer.isClosed else { throw MetadataStoreError.closed }
@@ -104,6 +121,7 @@ public final class SQLiteMetadataStore: MetadataStore {
 
     public func close() async throws {
         committer.close()
+        syncer.close()
         checkpointer.stop()
         defer { releaseLock() }
         try pool.close()

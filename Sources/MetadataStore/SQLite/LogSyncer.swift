@@ -1,0 +1,104 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+import Dispatch
+import Locking
+import Synchronization
+
+/// Makes committed transactions durable off the committing thread. The writer connection runs with
+/// `synchronous = NORMAL`, so a commit only appends its pages to the write-ahead log; this fsyncs the log
+/// and only then lets the commit's callers go. The next batch is built and committed while the last one
+/// reaches the disk, and one fsync serves every batch committed before it began.
+/// Two syncs may overlap: one begun while the other waits for the disk covers the commits since, without
+/// waiting for the first to return. When an fdatasync returns, everything written before it began is on disk,
+/// pages that another call was still writing included (it waits for those).
+/// Others may see a change a few hundred microseconds before it is durable (as with knfsd, whose changes are
+/// visible in the page cache before it syncs them); its caller never hears of it before.
+final class LogSyncer: Sendable {
+    /// One committed request: its caller and the outcome it should see once the log is synced.
+    struct Acknowledgement: Sendable {
+        let finish: @Sendable (Error?) -> Void
+        let outcome: Error?
+    }
+
+    private struct State {
+        var waiting: [Acknowledgement] = []
+        /// Syncs under way: a second may start while the first waits for the disk.
+        var running = 0
+        /// The first failed sync: the log's state on disk is unknown after it, so nothing is durable again.
+        var failure: MetadataStoreError?
+    }
+
+    /// Syncs the log: 0, or the errno of the failure.
+    private let sync: @Sendable () -> Int32
+    private let release: @Sendable () -> Void
+    private let state = AdaptiveMutex(State())
+    private let queue = DispatchQueue(label: "strata.metadata.log-sync", attributes: .concurrent)
+    private let maxRunning: Int
+    /// Syncs done (for tests and diagnostics).
+    let syncs = Atomic<Int>(0)
+
+    init(sync: @escaping @Sendable () -> Int32, release: @escaping @Sendable () -> Void = {}, overlapping: Int = 2) {
+        self.sync = sync; self.release = release; self.maxRunning = overlapping
+    }
+
+    /// Syncs the log file at `path` through a descriptor of its own: fsync reaches the file's pages,
+    /// whichever descriptor wrote them.
+    static func forLog(at path: String) throws -> LogSyncer {
+        let fd = open(path, O_RDWR | O_CLOEXEC)
+        guard fd >= 0 else { throw MetadataStoreError.engine("cannot open \(path): errno \(errno)") }
+        return LogSyncer(sync: { fdatasync(fd) == 0 ? 0 : errno }, release: { _ = Glibc.close(fd) })
+    }
+
+    /// The reason writes can no longer be made durable, once a sync has failed.
+    var failure: MetadataStoreError? { state.withLock { $0.failure } }
+
+    /// Hands over a committed batch; each caller is finished after the next sync.
+    func acknowledge(_ batch: [Acknowledgement]) {
+        let start: Bool = state.withLock { s in
+            s.waiting.append(contentsOf: batch)
+            if s.running == maxRunning { return false }
+            s.running += 1
+            return true
+        }
+        if start { queue.async { self.run() } }
+    }
+
+    /// Syncs now, on the calling thread (what was written before this call is durable when it returns).
+    func syncNow() throws {
+        let code = sync()
+        syncs.add(1, ordering: .relaxed)
+        if code != 0 { throw MetadataStoreError.engine("cannot sync the metadata log: errno \(code)") }
+    }
+
+    /// Waits until every handed-over batch is synced and finished, then lets the log go. Called once.
+    func close() {
+        while state.withLock({ $0.running > 0 }) { queue.sync(flags: .barrier) {} }
+        release()
+    }
+
+    private func run() {
+        while true {
+            let (taken, failed): ([Acknowledgement], MetadataStoreError?) = state.withLock { s in
+                let taken = s.waiting
+                s.waiting = []
+                if taken.isEmpty { s.running -= 1 }
+                return (taken, s.failure)
+            }
+            if taken.isEmpty { return }
+            var failure = failed
+            if failure == nil {
+                let code = sync()
+                syncs.add(1, ordering: .relaxed)
+                if code != 0 {
+                    let error = MetadataStoreError.engine("cannot sync the metadata log: errno \(code); writes are refused until restart")
+                    state.withLock { $0.failure = error }
+                    failure = error
+                }
+            }
+            for ack in taken { ack.finish(ack.outcome ?? failure) }
+        }
+    }
+}
