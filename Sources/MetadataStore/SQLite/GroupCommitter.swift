@@ -73,9 +73,8 @@ final class GroupCommitter: Sendable {
         var invalidate = false
         do {
             try pool.writeWithoutTransaction { db in
-                try db.inTransaction(.immediate) {
+                try Self.inTransaction(db) {
                     let access = SQLiteAccess(db, cache: cache, writable: true)
-                    // Savepoint statements prepared once (GRDB's inSavepoint parses its SQL on every call).
                     let begin = try db.cachedStatement(sql: "SAVEPOINT request")
                     let release = try db.cachedStatement(sql: "RELEASE SAVEPOINT request")
                     let rollback = try db.cachedStatement(sql: "ROLLBACK TRANSACTION TO SAVEPOINT request")
@@ -98,7 +97,6 @@ final class GroupCommitter: Sendable {
                     created = access.batchCreated
                     chunkEdits = access.batchChunkEdits
                     invalidate = access.invalidatesCache
-                    return .commit
                 }
             }
             if invalidate { cache.invalidateAll() } else { cache.apply(changes, chunkEdits: chunkEdits, created: created) }
@@ -108,6 +106,20 @@ final class GroupCommitter: Sendable {
             return finish(batch, failing: error)
         }
         syncer.acknowledge(zip(batch, outcomes).map { LogSyncer.Acknowledgement(finish: $0.finish, outcome: $1) })
+    }
+
+    /// One write transaction, its statements prepared once (GRDB's `inTransaction` and `inSavepoint` parse
+    /// their SQL on every call, a cost paid per batch of often only a few requests).
+    private static func inTransaction(_ db: Database, _ body: () throws -> Void) throws {
+        try db.cachedStatement(sql: "BEGIN IMMEDIATE TRANSACTION").execute()
+        do {
+            try body()
+            try db.cachedStatement(sql: "COMMIT TRANSACTION").execute()
+        } catch {
+            // A failed COMMIT can leave the transaction open: it must not leak into the next batch.
+            if db.isInsideTransaction { try? db.rollback() }
+            throw error
+        }
     }
 
     /// Fails a whole batch. Waking the callers (a write to an eventfd each) is off this thread, which every

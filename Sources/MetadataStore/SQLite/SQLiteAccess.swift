@@ -101,9 +101,11 @@ final class SQLiteAccess: MetadataWriter {
 
     func entry(_ directory: InodeID, _ name: [UInt8]) throws -> DirEntryRecord? {
         let stmt = try db.cachedStatement(sql: "SELECT cookie, ino FROM dentry WHERE dir = ? AND name = ?")
-        guard let row = try Row.fetchOne(stmt, arguments: [Int64(bitPattern: directory), Data(name)]) else { return nil }
-        return DirEntryRecord(directory: directory, name: name, inode: UInt64(bitPattern: row[1]),
-                              cookie: UInt64(bitPattern: row[0]))
+        return try stmt.rawStep(Int64(bitPattern: directory), name) { row, found in
+            guard found else { return nil }
+            return DirEntryRecord(directory: directory, name: name, inode: UInt64(bitPattern: sqlite3_column_int64(row, 1)),
+                                  cookie: UInt64(bitPattern: sqlite3_column_int64(row, 0)))
+        }
     }
 
     func entries(_ directory: InodeID, after cookie: UInt64, limit: Int) throws -> [DirEntryRecord] {
@@ -337,7 +339,10 @@ final class SQLiteAccess: MetadataWriter {
     func deleteInode(_ id: InodeID) throws {
         try requireWritable()
         try removeChunks(id, from: 0)
-        try db.cachedStatement(sql: "DELETE FROM inode WHERE id = ?").execute(arguments: [Int64(bitPattern: id)])
+        _ = try db.cachedStatement(sql: "DELETE FROM inode WHERE id = ?").rawStep { stmt, step in
+            sqlite3_bind_int64(stmt, 1, Int64(bitPattern: id))
+            return try step()
+        }
         operationChanges[id] = .some(nil)
     }
 
@@ -351,8 +356,8 @@ final class SQLiteAccess: MetadataWriter {
 
     func removeEntry(_ directory: InodeID, _ name: [UInt8]) throws {
         try requireWritable()
-        try db.cachedStatement(sql: "DELETE FROM dentry WHERE dir = ? AND name = ?")
-            .execute(arguments: [Int64(bitPattern: directory), Data(name)])
+        _ = try db.cachedStatement(sql: "DELETE FROM dentry WHERE dir = ? AND name = ?")
+            .rawStep(Int64(bitPattern: directory), name) { _, _ in () }
     }
 
     func putChunk(_ chunk: Chunk) throws {
@@ -385,25 +390,18 @@ final class SQLiteAccess: MetadataWriter {
         try collectUnreferenced(released)
     }
 
-    /// One slice row, bound and stepped through SQLite's own calls: a flush of small writes inserts thousands
-    /// in one commit, and GRDB's argument arrays (a boxed value per column) were a fifth of its time.
+    /// One slice row: a flush of small writes inserts thousands in one commit.
     private func insertSlice(_ insert: Statement, inode: Int64, index: Int64, _ slice: Slice) throws {
-        let stmt = insert.sqliteStatement
-        sqlite3_reset(stmt)
-        sqlite3_bind_int64(stmt, 1, inode)
-        sqlite3_bind_int64(stmt, 2, index)
-        sqlite3_bind_int64(stmt, 3, Int64(slice.offset))
-        sqlite3_bind_int64(stmt, 4, Int64(slice.length))
-        sqlite3_bind_int64(stmt, 6, Int64(slice.blockOffset))
-        // The block name is bound for the step only (SQLITE_STATIC: SQLite does not copy it) and unbound after.
-        let code = slice.block.withCString { name in
-            sqlite3_bind_text(stmt, 5, name, -1, nil)
-            return sqlite3_step(stmt)
-        }
-        sqlite3_reset(stmt)
-        sqlite3_clear_bindings(stmt)
-        guard code == SQLITE_DONE else {
-            throw DatabaseError(resultCode: ResultCode(rawValue: code), message: String(cString: sqlite3_errmsg(db.sqliteConnection)))
+        _ = try insert.rawStep { stmt, step in
+            sqlite3_bind_int64(stmt, 1, inode)
+            sqlite3_bind_int64(stmt, 2, index)
+            sqlite3_bind_int64(stmt, 3, Int64(slice.offset))
+            sqlite3_bind_int64(stmt, 4, Int64(slice.length))
+            sqlite3_bind_int64(stmt, 6, Int64(slice.blockOffset))
+            return try slice.block.withCString { name in
+                sqlite3_bind_text(stmt, 5, name, -1, nil)
+                return try step()
+            }
         }
     }
 
