@@ -79,15 +79,15 @@ final class GroupCommitter: Sendable {
                     let release = try db.cachedStatement(sql: "RELEASE SAVEPOINT request")
                     let rollback = try db.cachedStatement(sql: "ROLLBACK TRANSACTION TO SAVEPOINT request")
                     for (i, request) in batch.enumerated() {
-                        try begin.execute()
+                        try begin.rawExecute()
                         do {
                             try request.run(access)
-                            try release.execute()
+                            try release.rawExecute()
                             access.keepOperationChanges()
                         } catch {
                             // A rollback that fails leaves the request half done: it aborts the whole batch.
-                            try rollback.execute()
-                            try release.execute()
+                            try rollback.rawExecute()
+                            try release.rawExecute()
                             access.discardOperationChanges()
                             outcomes[i] = error
                         }

@@ -2,8 +2,9 @@ import GRDB
 import GRDBSQLite
 
 /// One step of a cached statement through SQLite's own calls. The hottest statements (a directory entry looked
-/// up or removed, an inode deleted, slice rows inserted by the thousand) spent as long in GRDB's argument
-/// arrays, a boxed value per column, as in SQLite.
+/// up or removed, an inode deleted, slice rows inserted by the thousand, each request's savepoint) spent as
+/// long in GRDB's argument arrays (a boxed value per column) and its execution bookkeeping as in SQLite.
+/// Only for statements GRDB's transaction observation need not see: nothing here observes transactions.
 extension Statement {
     /// `body` binds the parameters and calls `step`, so that what it points SQLite at (SQLITE_STATIC: not
     /// copied) outlives the step; it reads a row's columns before it returns. The statement is reset after.
@@ -21,10 +22,18 @@ extension Statement {
         }
     }
 
+    /// Runs a statement without parameters or rows (a savepoint, taken and released for every request).
+    func rawExecute() throws {
+        _ = try rawStep { _, step in try step() }
+    }
+
     /// Steps with an integer key and a blob bound (parameters 1 and 2): a directory and an entry's name.
-    func rawStep<T>(_ key: Int64, _ blob: [UInt8], read: (SQLiteStatement, Bool) -> T) throws -> T {
+    /// `bind` binds any further parameters.
+    func rawStep<T>(_ key: Int64, _ blob: [UInt8], bind: (SQLiteStatement) -> Void = { _ in },
+                    read: (SQLiteStatement, Bool) -> T) throws -> T {
         try rawStep { stmt, step in
             sqlite3_bind_int64(stmt, 1, key)
+            bind(stmt)
             return try blob.withUnsafeBytes { bytes in
                 // A zero-length blob needs a non-null pointer, or SQLite binds NULL.
                 sqlite3_bind_blob(stmt, 2, bytes.baseAddress ?? UnsafeRawPointer(bitPattern: 1), Int32(bytes.count), nil)

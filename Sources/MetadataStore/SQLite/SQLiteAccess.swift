@@ -59,9 +59,10 @@ final class SQLiteAccess: MetadataWriter {
             """)
         for id in batchUpdated {
             guard case let .some(inode?) = batchChanges[id] else { continue }
-            var arguments = Self.columns(inode)
-            arguments += [Int64(bitPattern: id)]
-            try stmt.execute(arguments: arguments)
+            try stmt.rawStep { raw, step in
+                sqlite3_bind_int64(raw, 18, Int64(bitPattern: id))
+                try Self.stepWithInode(raw, inode, step)
+            }
         }
         batchUpdated.removeAll(keepingCapacity: true)
     }
@@ -319,7 +320,7 @@ final class SQLiteAccess: MetadataWriter {
                               rdev_major, rdev_minor, target, verifier, parent)
             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
             """)
-        try stmt.execute(arguments: Self.columns(inode))
+        try stmt.rawStep { raw, step in try Self.stepWithInode(raw, inode, step) }
         var stored = inode
         stored.id = UInt64(bitPattern: db.lastInsertedRowID)
         operationChanges[stored.id] = .some(stored)
@@ -348,8 +349,8 @@ final class SQLiteAccess: MetadataWriter {
 
     func insertEntry(_ directory: InodeID, _ name: [UInt8], _ inode: InodeID) throws -> DirEntryRecord {
         try requireWritable()
-        try db.cachedStatement(sql: "INSERT INTO dentry(dir, name, ino) VALUES (?, ?, ?)")
-            .execute(arguments: [Int64(bitPattern: directory), Data(name), Int64(bitPattern: inode)])
+        let insert = try db.cachedStatement(sql: "INSERT INTO dentry(dir, name, ino) VALUES (?, ?, ?)")
+        try insert.rawStep(Int64(bitPattern: directory), name, bind: { sqlite3_bind_int64($0, 3, Int64(bitPattern: inode)) }) { _, _ in () }
         return DirEntryRecord(directory: directory, name: name, inode: inode,
                               cookie: UInt64(bitPattern: db.lastInsertedRowID))
     }
@@ -443,12 +444,25 @@ final class SQLiteAccess: MetadataWriter {
 
     // MARK: - Rows
 
-    private static func columns(_ i: Inode) -> StatementArguments {
-        [i.fileSystem, Int64(i.type.rawValue), Int64(i.mode), Int64(i.uid), Int64(i.gid), Int64(i.nlink),
-         Int64(bitPattern: i.size), i.atime.nanoseconds, i.mtime.nanoseconds, i.ctime.nanoseconds,
-         i.birthtime.nanoseconds, Int64(bitPattern: i.change), Int64(i.rdevMajor), Int64(i.rdevMinor),
-         i.symlinkTarget.map { Data($0) }, i.createVerifier.map { Int64(bitPattern: $0) },
-         Int64(bitPattern: i.parent)]
+    /// Binds an inode's columns as parameters 1 to 17 (fs, type, mode, uid, gid, nlink, size, atime, mtime,
+    /// ctime, btime, change, rdev_major, rdev_minor, target, verifier, parent) and steps.
+    private static func stepWithInode(_ stmt: SQLiteStatement, _ i: Inode, _ step: () throws -> Bool) throws {
+        let integers: [Int64] = [
+            i.fileSystem, Int64(i.type.rawValue), Int64(i.mode), Int64(i.uid), Int64(i.gid), Int64(i.nlink),
+            Int64(bitPattern: i.size), i.atime.nanoseconds, i.mtime.nanoseconds, i.ctime.nanoseconds,
+            i.birthtime.nanoseconds, Int64(bitPattern: i.change), Int64(i.rdevMajor), Int64(i.rdevMinor)]
+        for (n, value) in integers.enumerated() { sqlite3_bind_int64(stmt, Int32(n + 1), value) }
+        if let verifier = i.createVerifier { sqlite3_bind_int64(stmt, 16, Int64(bitPattern: verifier)) } else { sqlite3_bind_null(stmt, 16) }
+        sqlite3_bind_int64(stmt, 17, Int64(bitPattern: i.parent))
+        guard let target = i.symlinkTarget else {
+            sqlite3_bind_null(stmt, 15)
+            _ = try step()
+            return
+        }
+        try target.withUnsafeBytes { bytes in
+            sqlite3_bind_blob(stmt, 15, bytes.baseAddress ?? UnsafeRawPointer(bitPattern: 1), Int32(bytes.count), nil)
+            _ = try step()
+        }
     }
 
     private static func decodeInode(_ row: Row) throws -> Inode {
