@@ -177,7 +177,16 @@ import Testing
         for name in names {
             try await store.write { w in _ = try w.insertEntry(fs.root, name, try w.insertInode(sampleInode(fs.id)).id) }
         }
-        #expect(try await store.read { try $0.entries(fs.root, after: 0, limit: 10) }.map(\.name) == names)
+        let listed = try await store.read { try $0.entries(fs.root, after: 0, limit: 10) }
+        #expect(listed.map(\.name) == names)
+        // Each is found by its exact bytes (a name that is a prefix of another is not it), and removed alone.
+        for entry in listed { #expect(try await store.read { try $0.entry(fs.root, entry.name) } == entry) }
+        #expect(try await store.read { try $0.entry(fs.root, [0xFF, 0xFE]) } == nil)
+        await #expect(throws: (any Error).self) {
+            try await store.write { w in _ = try w.insertEntry(fs.root, names[0], try w.insertInode(sampleInode(fs.id)).id) }
+        }
+        try await store.write { try $0.removeEntry(fs.root, names[1]) }
+        #expect(try await store.read { try $0.entries(fs.root, after: 0, limit: 10) }.map(\.name) == [names[0]] + names[2...])
         try await store.close()
     }
 
