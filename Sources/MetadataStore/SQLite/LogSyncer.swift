@@ -65,9 +65,14 @@ final class LogSyncer: Sendable {
 
     /// Syncs now, on the calling thread (what was written before this call is durable when it returns).
     func syncNow() throws {
+        if let code = syncOnce() { throw MetadataStoreError.engine("cannot sync the metadata log: errno \(code)") }
+    }
+
+    /// One sync, counted; the errno if it failed.
+    private func syncOnce() -> Int32? {
         let code = sync()
         syncs.add(1, ordering: .relaxed)
-        if code != 0 { throw MetadataStoreError.engine("cannot sync the metadata log: errno \(code)") }
+        return code == 0 ? nil : code
     }
 
     /// Waits until every handed-over batch is synced and finished, then lets the log go. Called once.
@@ -86,14 +91,10 @@ final class LogSyncer: Sendable {
             }
             if taken.isEmpty { return }
             var failure = failed
-            if failure == nil {
-                let code = sync()
-                syncs.add(1, ordering: .relaxed)
-                if code != 0 {
-                    let error = MetadataStoreError.engine("cannot sync the metadata log: errno \(code); writes are refused until restart")
-                    state.withLock { $0.failure = error }
-                    failure = error
-                }
+            if failure == nil, let code = syncOnce() {
+                let error = MetadataStoreError.engine("cannot sync the metadata log: errno \(code); writes are refused until restart")
+                state.withLock { $0.failure = error }
+                failure = error
             }
             for ack in taken { ack.finish(ack.outcome ?? failure) }
         }

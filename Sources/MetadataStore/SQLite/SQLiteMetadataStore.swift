@@ -62,8 +62,9 @@ public final class SQLiteMetadataStore: MetadataStore {
         // which is the write verifier) is made durable before the store is used.
         do {
             try pool.writeWithoutTransaction { db in try db.execute(sql: "PRAGMA synchronous = NORMAL") }
-            syncer = try LogSyncer.forLog(at: directory + "/metadata.sqlite-wal")
-            try syncer.syncNow()
+            let syncer = try LogSyncer.forLog(at: directory + "/metadata.sqlite-wal")
+            do { try syncer.syncNow() } catch { syncer.close(); throw error }
+            self.syncer = syncer
         } catch {
             checkpointer.stop()
             Glibc.close(fd)
