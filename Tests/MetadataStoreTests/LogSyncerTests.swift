@@ -100,6 +100,38 @@ import Testing
         try pool.close()
     }
 
+    @Test func theCommitterTakesNoBatchWhileACommittedOneWaitsForItsSync() async throws {
+        let dir = StoreEngine.scratch()
+        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        let pool = try DatabasePool(path: dir + "/metadata.sqlite")
+        try SQLiteSchema.migrator().migrate(pool)
+        let log = HeldLog(), done = Finished()
+        let committer = GroupCommitter(pool: pool, cache: InodeCache(), syncer: LogSyncer(sync: { log.sync() }))
+        let ran = Mutex<[String]>([])
+        let submit = { (name: String) in
+            committer.submit(.init(run: { _ in ran.withLock { $0.append(name) } }, finish: done.ack(name).finish))
+        }
+        submit("a")
+        try await waitUntil { log.started.load(ordering: .relaxed) == 1 }
+        submit("b")  // committed during a's sync; it waits for the next one
+        try await waitUntil { ran.withLock { $0 } == ["a", "b"] }
+        submit("c"); submit("d")
+        try await Task.sleep(for: .milliseconds(20))
+        #expect(ran.withLock { $0 } == ["a", "b"], "c and d wait until b's sync has started")
+
+        log.gates[0].signal()
+        try await waitUntil { ran.withLock { $0.count } == 4 }
+        #expect(done["a"] == "ok" && done["b"] == nil && done["c"] == nil)
+        log.gates[1].signal()
+        try await waitUntil { done["b"] != nil }
+        log.gates[2].signal()
+        try await waitUntil { done["c"] != nil && done["d"] != nil }
+        committer.close()
+        #expect(done["c"] == "ok" && done["d"] == "ok")
+        #expect(log.started.load(ordering: .relaxed) == 3, "c and d were committed together and shared one sync")
+        try pool.close()
+    }
+
     @Test func aStoreWriteReturnsOnlyAfterTheLogIsSynced() async throws {
         let store = try SQLiteMetadataStore(directory: StoreEngine.scratch())
         let fs = try await makeFileSystem(store)
