@@ -447,11 +447,13 @@ final class SQLiteAccess: MetadataWriter {
     /// Binds an inode's columns as parameters 1 to 17 (fs, type, mode, uid, gid, nlink, size, atime, mtime,
     /// ctime, btime, change, rdev_major, rdev_minor, target, verifier, parent) and steps.
     private static func stepWithInode(_ stmt: SQLiteStatement, _ i: Inode, _ step: () throws -> Bool) throws {
-        let integers: [Int64] = [
-            i.fileSystem, Int64(i.type.rawValue), Int64(i.mode), Int64(i.uid), Int64(i.gid), Int64(i.nlink),
-            Int64(bitPattern: i.size), i.atime.nanoseconds, i.mtime.nanoseconds, i.ctime.nanoseconds,
-            i.birthtime.nanoseconds, Int64(bitPattern: i.change), Int64(i.rdevMajor), Int64(i.rdevMinor)]
-        for (n, value) in integers.enumerated() { sqlite3_bind_int64(stmt, Int32(n + 1), value) }
+        // Bound one by one: an array of the values would be allocated for every row.
+        let bind = { (n: Int32, value: Int64) in _ = sqlite3_bind_int64(stmt, n, value) }
+        bind(1, i.fileSystem); bind(2, Int64(i.type.rawValue)); bind(3, Int64(i.mode)); bind(4, Int64(i.uid))
+        bind(5, Int64(i.gid)); bind(6, Int64(i.nlink)); bind(7, Int64(bitPattern: i.size))
+        bind(8, i.atime.nanoseconds); bind(9, i.mtime.nanoseconds); bind(10, i.ctime.nanoseconds)
+        bind(11, i.birthtime.nanoseconds); bind(12, Int64(bitPattern: i.change)); bind(13, Int64(i.rdevMajor))
+        bind(14, Int64(i.rdevMinor))
         if let verifier = i.createVerifier { sqlite3_bind_int64(stmt, 16, Int64(bitPattern: verifier)) } else { sqlite3_bind_null(stmt, 16) }
         sqlite3_bind_int64(stmt, 17, Int64(bitPattern: i.parent))
         guard let target = i.symlinkTarget else {
