@@ -35,10 +35,15 @@ extension Statement {
             sqlite3_bind_int64(stmt, 1, key)
             bind(stmt)
             return try blob.withUnsafeBytes { bytes in
-                // A zero-length blob needs a non-null pointer, or SQLite binds NULL.
-                sqlite3_bind_blob(stmt, 2, bytes.baseAddress ?? UnsafeRawPointer(bitPattern: 1), Int32(bytes.count), nil)
+                bindBlob(stmt, 2, bytes)
                 return read(stmt, try step())
             }
         }
     }
+}
+
+/// Binds `bytes` as parameter `n` without a copy (SQLITE_STATIC): they must outlive the step.
+func bindBlob(_ stmt: SQLiteStatement, _ n: Int32, _ bytes: UnsafeRawBufferPointer) {
+    // A zero-length blob needs a non-null pointer, or SQLite binds NULL.
+    sqlite3_bind_blob(stmt, n, bytes.baseAddress ?? UnsafeRawPointer(bitPattern: 1), Int32(bytes.count), nil)
 }

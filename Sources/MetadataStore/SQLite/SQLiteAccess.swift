@@ -462,7 +462,7 @@ final class SQLiteAccess: MetadataWriter {
             return
         }
         try target.withUnsafeBytes { bytes in
-            sqlite3_bind_blob(stmt, 15, bytes.baseAddress ?? UnsafeRawPointer(bitPattern: 1), Int32(bytes.count), nil)
+            bindBlob(stmt, 15, bytes)
             _ = try step()
         }
     }
