@@ -27,9 +27,11 @@ let package = Package(
             .product(name: "NIOCore", package: "swift-nio"),
             .product(name: "NIOPosix", package: "swift-nio"),
         ]),
+        // SQLite's write-ahead log written one transaction per write call (a VFS over the platform's).
+        .target(name: "CSQLiteLogBuffer", dependencies: [.product(name: "GRDBSQLite", package: "GRDB.swift")]),
         // Transactional inode/dentry/chunk records; the SQLite (GRDB) engine.
         .target(name: "MetadataStore", dependencies: [
-            "Locking",
+            "Locking", "CSQLiteLogBuffer",
             .product(name: "GRDB", package: "GRDB.swift"),
             .product(name: "GRDBSQLite", package: "GRDB.swift"),
         ]),

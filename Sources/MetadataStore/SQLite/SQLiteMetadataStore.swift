@@ -36,6 +36,11 @@ public final class SQLiteMetadataStore: MetadataStore {
         }
         lockFD = Mutex(fd)
 
+        // Before any connection opens: each commit's log frames then reach the file in one write.
+        do { try LogBuffer.register() } catch {
+            Glibc.close(fd)
+            throw error
+        }
         var config = Configuration()
         config.prepareDatabase { db in
             try db.execute(sql: "PRAGMA cache_size = -65536")
