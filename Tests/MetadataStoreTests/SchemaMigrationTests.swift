@@ -42,4 +42,32 @@ import Testing
         }
         #expect(sql?.contains("AUTOINCREMENT") == false)
     }
+
+    @Test func aChunksSlicesFromOneBlockShareARowAndReadBackInOrder() async throws {
+        let dir = StoreEngine.scratch()
+        var store = try StoreEngine.sqlite.open(dir)
+        let fs = try await makeFileSystem(store)
+        let flushA = (0..<20).map { Slice(offset: (19 - $0) * 4096, length: 4096, block: "a", blockOffset: $0 * 4096) }
+        let flushB = (0..<12).map { Slice(offset: $0 * 100, length: 50, block: "b", blockOffset: $0 * 50) }
+        let later = [Slice(offset: 8, length: 8, block: "c", blockOffset: 0), Slice(offset: 0, length: 4, block: "a", blockOffset: 81920)]
+        let file = try await store.write { w in
+            let f = try w.insertInode(sampleInode(fs.id))
+            try w.putChunk(Chunk(inode: f.id, index: 0, block: "base", length: 1 << 20, slices: flushA + flushB))
+            return f
+        }
+        // Slices only added keep the rows there are; the new ones go into rows of their own.
+        try await store.write { w in
+            var chunk = try #require(try w.chunks(file.id, in: 0...0).first)
+            chunk.slices += later
+            try w.putChunk(chunk)
+        }
+        try await store.close()
+        let rows = try await DatabaseQueue(path: dir + "/metadata.sqlite").read { db in
+            try String.fetchAll(db, sql: "SELECT block FROM slice ORDER BY id")
+        }
+        #expect(rows == ["a", "b", "c", "a"])
+        store = try StoreEngine.sqlite.open(dir)
+        #expect(try await store.read { try $0.chunks(file.id, in: 0...0).first?.slices } == flushA + flushB + later)
+        try await store.close()
+    }
 }

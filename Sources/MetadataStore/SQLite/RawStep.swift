@@ -2,7 +2,7 @@ import GRDB
 import GRDBSQLite
 
 /// One step of a cached statement through SQLite's own calls. The hottest statements (a directory entry looked
-/// up or removed, an inode deleted, slice rows inserted by the thousand, each request's savepoint) spent as
+/// up or removed, an inode deleted, slice rows inserted by the hundred, each request's savepoint) spent as
 /// long in GRDB's argument arrays (a boxed value per column) and its execution bookkeeping as in SQLite.
 /// Only for statements GRDB's transaction observation need not see: nothing here observes transactions.
 extension Statement {

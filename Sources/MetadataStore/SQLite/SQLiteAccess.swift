@@ -162,14 +162,15 @@ final class SQLiteAccess: MetadataWriter {
     private func attachSlices(_ chunks: inout [Chunk], _ inode: InodeID) throws {
         guard let first = chunks.first?.index, let last = chunks.last?.index else { return }
         let stmt = try db.cachedStatement(
-            sql: "SELECT idx, off, len, block, boff FROM slice WHERE ino = ? AND idx BETWEEN ? AND ? ORDER BY idx, id")
+            sql: "SELECT idx, block, runs FROM slice WHERE ino = ? AND idx BETWEEN ? AND ? ORDER BY idx, id")
         let rows = try Row.fetchCursor(stmt, arguments: [Int64(bitPattern: inode), first, last])
         var position = [Int64: Int]()
         while let row = try rows.next() {
             let index: Int64 = row[0]
             if position.isEmpty { for (i, c) in chunks.enumerated() { position[c.index] = i } }
             guard let at = position[index] else { continue }
-            chunks[at].slices.append(Slice(offset: row[1], length: row[2], block: row[3], blockOffset: row[4]))
+            let runs: BlobBytes = row[2]
+            try runs.bytes.withUnsafeBytes { try SliceRuns.decode($0, block: row[1], into: &chunks[at].slices) }
         }
     }
 
@@ -251,10 +252,11 @@ final class SQLiteAccess: MetadataWriter {
             """, arguments: [fileSystem])
         var slices: [[Int64]: [Slice]] = [:]
         for row in try Row.fetchAll(db, sql: """
-            SELECT s.ino, s.idx, s.off, s.len, s.block, s.boff FROM slice s JOIN inode i ON i.id = s.ino
+            SELECT s.ino, s.idx, s.block, s.runs FROM slice s JOIN inode i ON i.id = s.ino
             WHERE i.fs = ? ORDER BY s.id
             """, arguments: [fileSystem]) {
-            slices[[row[0], row[1]], default: []].append(Slice(offset: row[2], length: row[3], block: row[4], blockOffset: row[5]))
+            let runs: BlobBytes = row[3]
+            try runs.bytes.withUnsafeBytes { try SliceRuns.decode($0, block: row[2], into: &slices[[row[0], row[1]], default: []]) }
         }
         while let row = try rows.next() {
             var chunk = try Self.decodeChunk(row, inode: UInt64(bitPattern: row[5]))
@@ -383,25 +385,26 @@ final class SQLiteAccess: MetadataWriter {
                     .execute(arguments: [Int64(bitPattern: chunk.inode), chunk.index])
                 for block in Set(before.map(\.block)).subtracting(chunk.slices.map(\.block)) { released[block] = .standard }
             }
-            let insert = try db.cachedStatement(sql: "INSERT INTO slice(ino, idx, off, len, block, boff) VALUES (?, ?, ?, ?, ?, ?)")
-            for slice in chunk.slices.dropFirst(appended ? before.count : 0) {
-                try insertSlice(insert, inode: Int64(bitPattern: chunk.inode), index: chunk.index, slice)
+            let insert = try db.cachedStatement(sql: "INSERT INTO slice(ino, idx, block, runs) VALUES (?, ?, ?, ?)")
+            for row in SliceRuns.rows(chunk.slices.dropFirst(appended ? before.count : 0)) {
+                try insertSliceRow(insert, inode: Int64(bitPattern: chunk.inode), index: chunk.index, row)
             }
         }
         try collectUnreferenced(released)
     }
 
-    /// One slice row: a flush of small writes inserts thousands in one commit.
-    private func insertSlice(_ insert: Statement, inode: Int64, index: Int64, _ slice: Slice) throws {
+    /// One row of a chunk's consecutive slices from one block (see `SliceRuns`).
+    private func insertSliceRow(_ insert: Statement, inode: Int64, index: Int64, _ slices: ArraySlice<Slice>) throws {
+        let runs = SliceRuns.encode(slices)
         _ = try insert.rawStep { stmt, step in
             sqlite3_bind_int64(stmt, 1, inode)
             sqlite3_bind_int64(stmt, 2, index)
-            sqlite3_bind_int64(stmt, 3, Int64(slice.offset))
-            sqlite3_bind_int64(stmt, 4, Int64(slice.length))
-            sqlite3_bind_int64(stmt, 6, Int64(slice.blockOffset))
-            return try slice.block.withCString { name in
-                sqlite3_bind_text(stmt, 5, name, -1, nil)
-                return try step()
+            return try slices.first!.block.withCString { name in
+                sqlite3_bind_text(stmt, 3, name, -1, nil)
+                return try runs.withUnsafeBytes { bytes in
+                    bindBlob(stmt, 4, bytes)
+                    return try step()
+                }
             }
         }
     }

@@ -1,3 +1,4 @@
+import Foundation
 import GRDB
 
 enum SQLiteSchema {
@@ -63,6 +64,23 @@ enum SQLiteSchema {
                 INSERT INTO slice_v5 SELECT id, ino, idx, off, len, block, boff FROM slice;
                 DROP TABLE slice;
                 ALTER TABLE slice_v5 RENAME TO slice;
+                CREATE INDEX slice_chunk ON slice(ino, idx, id);
+                CREATE INDEX slice_block ON slice(block);
+                """)
+        }
+        migrator.registerMigration("v6-slice-runs") { db in
+            // A chunk's consecutive slices from one block share a row (see `SliceRuns`).
+            db.add(function: DatabaseFunction("strata_slice_run", argumentCount: 3, pure: true) { values in
+                let slice = Slice(offset: Int(Int64.fromDatabaseValue(values[0]) ?? 0), length: Int(Int64.fromDatabaseValue(values[1]) ?? 0),
+                                  block: "", blockOffset: Int(Int64.fromDatabaseValue(values[2]) ?? 0))
+                return Data(SliceRuns.encode([slice]))
+            })
+            try db.execute(sql: """
+                CREATE TABLE slice_v6(id INTEGER PRIMARY KEY, ino INTEGER NOT NULL, idx INTEGER NOT NULL,
+                                      block TEXT NOT NULL, runs BLOB NOT NULL);
+                INSERT INTO slice_v6 SELECT id, ino, idx, block, strata_slice_run(off, len, boff) FROM slice;
+                DROP TABLE slice;
+                ALTER TABLE slice_v6 RENAME TO slice;
                 CREATE INDEX slice_chunk ON slice(ino, idx, id);
                 CREATE INDEX slice_block ON slice(block);
                 """)
