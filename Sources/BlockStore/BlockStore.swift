@@ -43,10 +43,14 @@ public enum BlockStoreError: Error, Sendable, Equatable {
 /// yields the CPU to foreground work.
 public enum IOPriority: Sendable { case foreground, background }
 
+/// Whether a block is likely read soon after it is written. A block of scattered small writes (slices) is
+/// read back piecemeal if at all, so an engine with a cache of its own may write it around that cache.
+public enum ReadBack: Sendable { case likely, unlikely }
+
 /// Immutable content blocks by key. Engines: a local directory (embedded), S3 (distributed).
 public protocol BlockStore: Sendable {
     /// Stores `parts`, one after another, as one block under a fresh key. Durable on return.
-    func put(_ key: BlockKey, parts: [ByteBuffer], priority: IOPriority) async throws
+    func put(_ key: BlockKey, parts: [ByteBuffer], priority: IOPriority, readBack: ReadBack) async throws
     /// The bytes of `range` (the whole block when nil). A range past the block's end is cut short.
     func get(_ key: BlockKey, range: Range<Int>?) async throws -> ByteBuffer
     /// Deletes blocks; keys that do not exist are ignored.
@@ -56,6 +60,11 @@ public protocol BlockStore: Sendable {
 }
 
 extension BlockStore {
+    /// Stores `parts` as one block that is likely read again soon. Durable on return.
+    public func put(_ key: BlockKey, parts: [ByteBuffer], priority: IOPriority) async throws {
+        try await put(key, parts: parts, priority: priority, readBack: .likely)
+    }
+
     /// Stores `data` under a fresh key, for a client waiting on it. Durable on return.
     public func put(_ key: BlockKey, _ data: ByteBuffer) async throws {
         try await put(key, parts: [data], priority: .foreground)

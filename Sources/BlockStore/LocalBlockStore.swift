@@ -36,7 +36,7 @@ public final class LocalBlockStore: BlockStore {
         backgroundPool.shutdownGracefully { _ in }
     }
 
-    public func put(_ key: BlockKey, parts: [ByteBuffer], priority: IOPriority) async throws {
+    public func put(_ key: BlockKey, parts: [ByteBuffer], priority: IOPriority, readBack: ReadBack) async throws {
         let path = location(of: key)
         let background = priority == .background
         try await (background ? backgroundPool : pool).runIfActive {
@@ -47,7 +47,9 @@ public final class LocalBlockStore: BlockStore {
                 throw BlockStoreError.io(operation: "open \(path)", errno: errno)
             }
             do {
-                try Self.writeAll(fd, parts, perCall: background ? 256 << 10 : .max)
+                // A block unlikely to be read soon goes past the page cache (see `DirectWriter`).
+                let direct = readBack == .unlikely ? try DirectWriter.write(fd, parts) : false
+                if !direct { try Self.writeAll(fd, parts, perCall: background ? 256 << 10 : .max) }
                 // The block must be on disk before any metadata that references it commits.
                 guard fdatasync(fd) == 0 else { throw BlockStoreError.io(operation: "fdatasync", errno: errno) }
                 close(fd)

@@ -133,8 +133,9 @@ extension StrataFileSystem {
             baseBlocks[shared].parts.append(bytes)
             baseBlocks[shared].bytes += bytes.readableBytes
         }
-        var newBlocks = baseBlocks.map { (key: $0.key, parts: $0.parts) }
-        if sliceBytes > 0 { newBlocks.append((sliceKey, sliceParts)) }
+        var newBlocks = baseBlocks.map { (key: $0.key, parts: $0.parts, readBack: ReadBack.likely) }
+        // Scattered small writes are read back piecemeal if at all: their block skips the page cache.
+        if sliceBytes > 0 { newBlocks.append((sliceKey, sliceParts, .unlikely)) }
         try await putBlocks(newBlocks, priority: priority)
         return PreparedWrite(ino: ino, plan: plan, newBlocks: newBlocks.map(\.key))
     }
@@ -166,11 +167,14 @@ extension StrataFileSystem {
         }
     }
 
-    private func putBlocks(_ blocks: [(key: BlockKey, parts: [ByteBuffer])], priority: IOPriority) async throws(FSError) {
+    private func putBlocks(_ blocks: [(key: BlockKey, parts: [ByteBuffer], readBack: ReadBack)],
+                           priority: IOPriority) async throws(FSError) {
         do {
             try await withThrowingTaskGroup(of: Void.self) { group in
                 for block in blocks {
-                    group.addTask { try await self.blocks.put(block.key, parts: block.parts, priority: priority) }
+                    group.addTask {
+                        try await self.blocks.put(block.key, parts: block.parts, priority: priority, readBack: block.readBack)
+                    }
                 }
                 try await group.waitForAll()
             }

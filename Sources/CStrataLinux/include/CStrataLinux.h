@@ -7,6 +7,7 @@
 #define _GNU_SOURCE
 #endif
 #include <fcntl.h>
+#include <errno.h>
 #endif
 #include <pthread.h>
 
@@ -32,6 +33,19 @@ static inline int strata_adaptive_mutex_init(pthread_mutex_t *mutex) {
     int result = pthread_mutex_init(mutex, &attributes);
     pthread_mutexattr_destroy(&attributes);
     return result;
+}
+
+/// Turns O_DIRECT on or off for an open descriptor (on, writes go from the caller's aligned buffer to the
+/// device, past the page cache). 0, or the errno; elsewhere ENOTSUP.
+static inline int strata_set_direct_io(int fd, int on) {
+#ifdef __linux__
+    int flags = fcntl(fd, F_GETFL);
+    if (flags < 0 || fcntl(fd, F_SETFL, on ? (flags | O_DIRECT) : (flags & ~O_DIRECT)) < 0) return errno;
+    return 0;
+#else
+    (void)fd; (void)on;
+    return 45; /* ENOTSUP */
+#endif
 }
 
 #endif
