@@ -24,7 +24,7 @@ enum DirectWriter {
     /// written nothing, where the file system refuses O_DIRECT (the caller then writes through the cache).
     static func write(_ fd: Int32, _ parts: [ByteBuffer]) throws -> Bool {
         guard strata_set_direct_io(fd, 1) == 0 else { return false }
-        let staging = take()
+        let staging = try take()
         defer { give(staging) }
         do {
             try stage(parts, through: staging) { count, offset in try writeFully(fd, staging, count, at: offset) }
@@ -79,10 +79,12 @@ enum DirectWriter {
 
     private struct Refused: Error {}
 
-    private static func take() -> UnsafeMutableRawPointer {
+    private static func take() throws -> UnsafeMutableRawPointer {
         if let buffer = spare.withLock({ $0.popLast() }) { return buffer }
         var buffer: UnsafeMutableRawPointer?
-        guard posix_memalign(&buffer, alignment, stagingBytes) == 0, let buffer else { fatalError("out of memory") }
+        guard posix_memalign(&buffer, alignment, stagingBytes) == 0, let buffer else {
+            throw BlockStoreError.io(operation: "posix_memalign", errno: ENOMEM)
+        }
         return buffer
     }
 

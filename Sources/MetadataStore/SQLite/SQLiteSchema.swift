@@ -70,11 +70,12 @@ enum SQLiteSchema {
         }
         migrator.registerMigration("v6-slice-runs") { db in
             // A chunk's consecutive slices from one block share a row (see `SliceRuns`).
-            db.add(function: DatabaseFunction("strata_slice_run", argumentCount: 3, pure: true) { values in
-                let slice = Slice(offset: Int(Int64.fromDatabaseValue(values[0]) ?? 0), length: Int(Int64.fromDatabaseValue(values[1]) ?? 0),
-                                  block: "", blockOffset: Int(Int64.fromDatabaseValue(values[2]) ?? 0))
-                return Data(SliceRuns.encode([slice]))
-            })
+            let run = DatabaseFunction("strata_slice_run", argumentCount: 3, pure: true) { values in
+                let field = { (n: Int) in Int(Int64.fromDatabaseValue(values[n]) ?? 0) }
+                return Data(SliceRuns.encode([Slice(offset: field(0), length: field(1), block: "", blockOffset: field(2))]))
+            }
+            db.add(function: run)
+            defer { db.remove(function: run) }
             try db.execute(sql: """
                 CREATE TABLE slice_v6(id INTEGER PRIMARY KEY, ino INTEGER NOT NULL, idx INTEGER NOT NULL,
                                       block TEXT NOT NULL, runs BLOB NOT NULL);
