@@ -31,7 +31,7 @@ let package = Package(
         .target(name: "CSQLiteLogBuffer", dependencies: [.product(name: "GRDBSQLite", package: "GRDB.swift")]),
         // Transactional inode/dentry/chunk records; the SQLite (GRDB) engine.
         .target(name: "MetadataStore", dependencies: [
-            "Locking", "CSQLiteLogBuffer",
+            "CStrataLinux", "Locking", "CSQLiteLogBuffer",
             .product(name: "GRDB", package: "GRDB.swift"),
             .product(name: "GRDBSQLite", package: "GRDB.swift"),
         ]),

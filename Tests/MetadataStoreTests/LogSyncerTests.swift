@@ -60,6 +60,24 @@ import Testing
         #expect(syncer.syncs.load(ordering: .relaxed) == 2)
     }
 
+    @Test func aBatchsLogStartsToTheDiskWhenItIsHandedOverEvenWhileASyncIsUnderWay() async throws {
+        let log = HeldLog(), done = Finished()
+        let writesStarted = Atomic<Int>(0)
+        let syncer = LogSyncer(sync: { log.sync() }, startWriting: { writesStarted.add(1, ordering: .relaxed) })
+        syncer.acknowledge([done.ack("a")])
+        try await waitUntil { log.started.load(ordering: .relaxed) == 1 }
+        #expect(writesStarted.load(ordering: .relaxed) == 1)
+        // b waits for the next sync, but its pages need not wait to be written.
+        syncer.acknowledge([done.ack("b")])
+        #expect(writesStarted.load(ordering: .relaxed) == 2)
+        #expect(log.started.load(ordering: .relaxed) == 1 && done["b"] == nil)
+        log.gates[0].signal()
+        try await waitUntil { log.started.load(ordering: .relaxed) == 2 }
+        log.gates[1].signal()
+        try await waitUntil { done["b"] != nil }
+        syncer.close()
+    }
+
     @Test func aFailedSyncFailsItsCallersAndEveryLaterOne() async throws {
         let log = HeldLog(result: EIO), done = Finished()
         let syncer = LogSyncer(sync: { log.sync() })

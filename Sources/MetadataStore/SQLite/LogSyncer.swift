@@ -3,6 +3,7 @@ import Glibc
 #elseif canImport(Darwin)
 import Darwin
 #endif
+import CStrataLinux
 import Dispatch
 import Foundation
 import Locking
@@ -33,6 +34,8 @@ final class LogSyncer: Sendable {
 
     /// Syncs the log: 0, or the errno of the failure.
     private let sync: @Sendable () -> Int32
+    /// Starts writing what a commit appended to the log, without waiting (see `acknowledge`).
+    private let startWriting: @Sendable () -> Void
     private let release: @Sendable () -> Void
     private let state = AdaptiveMutex(State())
     /// Signalled whenever a sync takes the waiting batches.
@@ -41,8 +44,9 @@ final class LogSyncer: Sendable {
     /// Syncs done (for tests and diagnostics).
     let syncs = Atomic<Int>(0)
 
-    init(sync: @escaping @Sendable () -> Int32, release: @escaping @Sendable () -> Void = {}) {
-        self.sync = sync; self.release = release
+    init(sync: @escaping @Sendable () -> Int32, startWriting: @escaping @Sendable () -> Void = {},
+         release: @escaping @Sendable () -> Void = {}) {
+        self.sync = sync; self.startWriting = startWriting; self.release = release
     }
 
     /// Syncs the log file at `path` through a descriptor of its own: fsync reaches the file's pages,
@@ -50,14 +54,19 @@ final class LogSyncer: Sendable {
     static func forLog(at path: String) throws -> LogSyncer {
         let fd = open(path, O_RDWR | O_CLOEXEC)
         guard fd >= 0 else { throw MetadataStoreError.engine("cannot open \(path): errno \(errno)") }
-        return LogSyncer(sync: { fdatasync(fd) == 0 ? 0 : errno }, release: { _ = Glibc.close(fd) })
+        return LogSyncer(sync: { fdatasync(fd) == 0 ? 0 : errno },
+                         startWriting: { _ = strata_start_writeback(fd, 0, 0) },
+                         release: { _ = Glibc.close(fd) })
     }
 
     /// The reason writes can no longer be made durable, once a sync has failed.
     var failure: MetadataStoreError? { state.withLock { $0.failure } }
 
-    /// Hands over a committed batch; each caller is finished after the next sync.
+    /// Hands over a committed batch; each caller is finished after the next sync. The batch's log pages start
+    /// on their way to the disk now: when a sync is under way this one waits for it, and the disk writes them
+    /// meanwhile, so its own sync is left little more than the cache flush.
     func acknowledge(_ batch: [Acknowledgement]) {
+        startWriting()
         let start: Bool = state.withLock { s in
             s.waiting.append(contentsOf: batch)
             if s.syncing { return false }
