@@ -37,6 +37,12 @@ static sqlite3_vfs *platform;
 static sqlite3_vfs logBufferVFS;
 static const sqlite3_io_methods methods;
 
+// One write handed to the platform's file, counted.
+static int writeThrough(LogFile *f, const void *data, int amount, sqlite3_int64 offset) {
+    f->writes += 1;
+    return f->real->pMethods->xWrite(f->real, data, amount, offset);
+}
+
 // The platform's xWrite takes at most 128 KiB - 1 bytes a call (more is a short write, SQLITE_FULL): the
 // buffer goes out in pieces that end on 64 KiB boundaries of the file, so only the first starts mid-page.
 static int drain(LogFile *f) {
@@ -45,8 +51,7 @@ static int drain(LogFile *f) {
         sqlite3_int64 at = f->bufferStart + done;
         sqlite3_int64 boundary = (at / PIECE_BYTES + 1) * PIECE_BYTES;
         int count = (int)(boundary - at < f->buffered - done ? boundary - at : f->buffered - done);
-        f->writes += 1;
-        int rc = f->real->pMethods->xWrite(f->real, f->buffer + done, count, at);
+        int rc = writeThrough(f, f->buffer + done, count, at);
         if (rc != SQLITE_OK) { f->buffered = 0; return rc; }
         done += count;
     }
@@ -82,18 +87,14 @@ static int logWrite(LogFile *f, const void *data, int amount, sqlite3_int64 offs
     if (commitHeader && offset + amount <= f->logEnd) {
         f->commitFrameNext = 0;
         if ((rc = drain(f)) != SQLITE_OK) return rc;
-        f->writes += 1;
-        return f->real->pMethods->xWrite(f->real, data, amount, offset);
+        return writeThrough(f, data, amount, offset);
     }
     f->commitFrameNext = commitHeader;
     if (f->buffered > 0 && (offset != f->bufferStart + f->buffered || f->buffered + amount > MOST_BUFFERED)) {
         if ((rc = drain(f)) != SQLITE_OK) return rc;
     }
     if (offset + amount > f->logEnd) f->logEnd = offset + amount;
-    if (amount > PIECE_BYTES) {  // SQLite writes pages and headers; never this
-        f->writes += 1;
-        return f->real->pMethods->xWrite(f->real, data, amount, offset);
-    }
+    if (amount > PIECE_BYTES) return writeThrough(f, data, amount, offset);  // SQLite writes pages and headers; never this
     if (f->buffered == 0) f->bufferStart = offset;
     if ((rc = reserve(f, f->buffered + amount + PAGE_BYTES)) != SQLITE_OK) return rc;
     memcpy(f->buffer + f->buffered, data, (size_t)amount);

@@ -8,10 +8,9 @@ enum SliceRuns {
     static func encode(_ slices: some Collection<Slice>) -> [UInt8] {
         var bytes: [UInt8] = []
         bytes.reserveCapacity(slices.count * bytesPerSlice)
-        for slice in slices {
-            for value in [Int64(slice.offset), Int64(slice.length), Int64(slice.blockOffset)] {
-                withUnsafeBytes(of: value.littleEndian) { bytes.append(contentsOf: $0) }
-            }
+        func append(_ value: Int) { withUnsafeBytes(of: Int64(value).littleEndian) { bytes.append(contentsOf: $0) } }
+        for slice in slices {  // a flush encodes thousands: no array per slice
+            append(slice.offset); append(slice.length); append(slice.blockOffset)
         }
         return bytes
     }
