@@ -68,19 +68,17 @@ public enum RPCReply: Sendable {
     case rpcMismatch(low: UInt32, high: UInt32)
     case authError(AuthStat)
 
-    /// The reply header (everything up to the results); `success` results follow it.
-    public func header(xid: UInt32) -> ByteBuffer {
-        var b = ByteBuffer()
-        b.reserveCapacity(32)
+    /// Appends the reply header (everything up to the results; `success` results follow it) to `b`.
+    public func writeHeader(xid: UInt32, into b: inout ByteBuffer) {
         b.xdrU32(xid)
         b.xdrU32(1)  // REPLY
         switch self {
         case .rpcMismatch(let low, let high):
             b.xdrU32(1); b.xdrU32(0); b.xdrU32(low); b.xdrU32(high)  // MSG_DENIED, RPC_MISMATCH
-            return b
+            return
         case .authError(let stat):
             b.xdrU32(1); b.xdrU32(1); b.xdrU32(stat.rawValue)        // MSG_DENIED, AUTH_ERROR
-            return b
+            return
         default: break
         }
         b.xdrU32(0)                      // MSG_ACCEPTED
@@ -94,7 +92,6 @@ public enum RPCReply: Sendable {
         case .systemError: b.xdrU32(5)
         case .rpcMismatch, .authError: break
         }
-        return b
     }
 }
 

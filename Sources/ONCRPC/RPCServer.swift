@@ -124,31 +124,53 @@ final class RPCConnectionHandler: ChannelInboundHandler, @unchecked Sendable {
         let loop = context.eventLoop
         let executor = self.executor ?? EventLoopTaskExecutor(loop)
         self.executor = executor
-        Task(executorPreference: executor) {
+        Task.immediate(executorPreference: executor) {
             let reply = await program.call(procedure: call.procedure, version: call.version,
                                            arguments: call.arguments, context: callContext)
-            loop.execute {
-                self.send(reply, xid: call.xid, on: channel)
-                self.inFlight -= 1
-                if self.inFlight == Self.maxInFlight - 1 { channel.setOption(.autoRead, value: true).whenComplete { _ in } }
+            // The task runs on the loop (its executor preference): answer at once, without another trip round it.
+            if loop.inEventLoop { self.answered(reply, xid: call.xid, on: channel) } else {
+                loop.execute { self.answered(reply, xid: call.xid, on: channel) }
             }
         }
     }
 
+    private func answered(_ reply: RPCReply, xid: UInt32, on channel: any Channel) {
+        send(reply, xid: xid, on: channel)
+        inFlight -= 1
+        if inFlight == Self.maxInFlight - 1 { channel.setOption(.autoRead, value: true).whenComplete { _ in } }
+    }
+
+    /// Replies of at most this many bytes of results go out as one buffer with their record mark and header.
+    static let copiedResults = 16 * 1024
+
+    /// Writes the reply as few buffers as it can: the record mark, the header and small results are one
+    /// buffer (one allocation and one `write` instead of three); large results and a READ's data follow it as
+    /// they are.
     private func send(_ reply: RPCReply, xid: UInt32, on channel: any Channel) {
-        let header = reply.header(xid: xid)
         var parts: [ByteBuffer] = []
         switch reply {
         case .success(let results): parts = [results]
         case .successWithTail(let results, let tail): parts = [results] + tail
         default: break
         }
-        let length = header.readableBytes + parts.reduce(0) { $0 + $1.readableBytes }
-        channel.write(ByteBuffer.recordMark(length: length), promise: nil)
-        channel.write(header, promise: nil)
+        let copied = parts.first.map { $0.readableBytes <= Self.copiedResults } ?? false
+        var head = channel.allocator.buffer(capacity: 4 + Self.largestHeader + (copied ? parts[0].readableBytes : 0))
+        head.moveWriterIndex(forwardBy: 4)
+        reply.writeHeader(xid: xid, into: &head)
+        if copied { head.writeImmutableBuffer(parts.removeFirst()) }
+        let length = head.readableBytes - 4 + parts.reduce(0) { $0 + $1.readableBytes }
+        head.setInteger(UInt32(length) | 0x8000_0000, at: head.readerIndex, endianness: .big)
+        if parts.isEmpty {
+            channel.writeAndFlush(head, promise: nil)
+            return
+        }
+        channel.write(head, promise: nil)
         for part in parts { channel.write(part, promise: nil) }
         channel.flush()
     }
+
+    /// The longest reply header (an accepted PROG_MISMATCH: eight words).
+    private static let largestHeader = 32
 
     func errorCaught(context: ChannelHandlerContext, error: any Error) {
         logger.debug("closing connection: \(error)")

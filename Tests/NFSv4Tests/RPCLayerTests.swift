@@ -1,6 +1,7 @@
 @testable import NFSv4
 import NIOCore
-import ONCRPC
+import NIOPosix
+@testable import ONCRPC
 import Testing
 import XDR
 
@@ -124,5 +125,51 @@ import XDR
         }
         #expect(answered == 64)
         await server.stop()
+    }
+
+    /// Answers procedure N with N pseudo-random bytes of results, or, for N >= 1,000,000, with
+    /// N - 1,000,000 bytes of results followed by two tail buffers; awaits nothing or a sleep (arguments 1),
+    /// so replies are written both from the read and after a suspension.
+    struct SizedReplies: RPCProgram {
+        let program: UInt32 = 200_001
+        let versions: ClosedRange<UInt32> = 1...1
+        static func bytes(_ count: Int, seed: Int) -> ByteBuffer {
+            ByteBuffer(bytes: (0..<count).map { UInt8(truncatingIfNeeded: $0 &* 31 &+ seed) })
+        }
+        func call(procedure: UInt32, version: UInt32, arguments: ByteBuffer, context: RPCCallContext) async -> RPCReply {
+            if arguments.readableBytes > 0 { try? await Task.sleep(for: .milliseconds(1)) }
+            let n = Int(procedure)
+            if n >= 1_000_000 {
+                return .successWithTail(Self.bytes(n - 1_000_000, seed: 1), [Self.bytes(5, seed: 2), Self.bytes(70_000, seed: 3)])
+            }
+            return .success(Self.bytes(n, seed: 1))
+        }
+    }
+
+    @Test func repliesOfEverySizeArriveWholeWithTheirTails() async throws {
+        let rpc = RPCServer(programs: [SizedReplies()])
+        let port = try await rpc.start(host: "127.0.0.1", port: 0).port!
+        let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
+        let c = try await RPCTestConnection.connect(port: port, group: group)
+        // The results are what follows the 24-byte header of an accepted reply.
+        func results(procedure: UInt32, waits: Bool) async throws -> [UInt8] {
+            let record = try await c.call(program: 200_001, version: 1, procedure: procedure,
+                                          arguments: waits ? ByteBuffer(bytes: [0, 0, 0, 1]) : ByteBuffer())
+            let reply = try ParsedReply(record)
+            #expect(reply.accepted && reply.stat == 0)
+            return Array(record.readableBytesView.dropFirst(24))
+        }
+        for size in [0, 3, 100, RPCConnectionHandler.copiedResults, RPCConnectionHandler.copiedResults + 1, 300_000] {
+            for waits in [false, true] {
+                #expect(try await results(procedure: UInt32(size), waits: waits) == Array(SizedReplies.bytes(size, seed: 1).readableBytesView))
+                var tailed = SizedReplies.bytes(size, seed: 1)
+                tailed.writeImmutableBuffer(SizedReplies.bytes(5, seed: 2))
+                tailed.writeImmutableBuffer(SizedReplies.bytes(70_000, seed: 3))
+                #expect(try await results(procedure: UInt32(1_000_000 + size), waits: waits) == Array(tailed.readableBytesView))
+            }
+        }
+        await c.close()
+        await rpc.stop()
+        try? await group.shutdownGracefully()
     }
 }

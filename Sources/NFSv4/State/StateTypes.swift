@@ -62,6 +62,9 @@ public struct StateID: Hashable, Sendable {
 
 public struct SessionID: Hashable, Sendable {
     public var bytes: [UInt8]  // 16
+
+    /// Every SEQUENCE looks its session up: the bytes are hashed at once rather than one by one.
+    public func hash(into hasher: inout Hasher) { bytes.withUnsafeBytes { hasher.combine(bytes: $0) } }
 }
 
 /// Channel attributes agreed at CREATE_SESSION (RFC 8881 §18.36).
