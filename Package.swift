@@ -17,7 +17,7 @@ let package = Package(
         .package(url: "https://github.com/HdrHistogram/hdrhistogram-swift.git", from: "0.2.0"),
     ],
     targets: [
-        // Linux calls Swift's Glibc module leaves out (sync_file_range).
+        // Linux calls Swift's Glibc module leaves out (sync_file_range, mallopt).
         .target(name: "CStrataLinux"),
         // A lock that does not convoy under contention (Swift's Mutex is a priority-inheritance futex on Linux).
         .target(name: "Locking", dependencies: ["CStrataLinux"]),
@@ -81,7 +81,7 @@ let package = Package(
         ]),
         .executableTarget(name: "strata", dependencies: [
             "NFSv4", "ONCRPC", "ManagementAPI", "ControlPlane", "IAM", "JSONValue",
-            "FileSystem", "MetadataStore", "BlockStore", "NFSClient",
+            "FileSystem", "MetadataStore", "BlockStore", "NFSClient", "CStrataLinux",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
             .product(name: "Histogram", package: "hdrhistogram-swift"),
             .product(name: "NIOCore", package: "swift-nio"),

@@ -2,6 +2,7 @@
 import Glibc
 #endif
 import ArgumentParser
+import CStrataLinux
 import ControlPlane
 import Dispatch
 import FileSystem
@@ -40,7 +41,14 @@ struct Serve: AsyncParsableCommand {
         _ = setrlimit(Int32(RLIMIT_NOFILE.rawValue), &limit)
     }
 
+    /// Freed memory the server keeps for reuse. Sequential writes allocate and free about a MiB per WRITE
+    /// (the record, then its copy among the pending writes). Given back to the kernel, it comes back as fresh
+    /// pages: over five alternated runs of 1 GiB, the median run took 32,287 page faults against 4,246 with
+    /// the memory kept, and lost 4 of 5 on throughput.
+    static let keptFreedMemory: Int32 = 256 << 20
+
     func run() async throws {
+        strata_keep_freed_memory(Self.keptFreedMemory)
         let (host, port) = try Self.split(nfsListen)
         let (apiHost, apiPort) = try Self.split(apiListen)
         let network = try config.map { path in

@@ -10,6 +10,9 @@
 #include <errno.h>
 #endif
 #include <pthread.h>
+#ifdef __GLIBC__
+#include <malloc.h>
+#endif
 
 /// Starts writeback of a file range without waiting for it (sync_file_range(2) with SYNC_FILE_RANGE_WRITE);
 /// a later fdatasync still makes it durable. Elsewhere: nothing to do.
@@ -45,6 +48,20 @@ static inline int strata_set_direct_io(int fd, int on) {
 #else
     (void)fd; (void)on;
     return 45; /* ENOTSUP */
+#endif
+}
+
+/// Lets glibc's malloc keep up to `bytes` of freed memory for reuse, and serve allocations of up to 32 MiB
+/// from it, rather than give freed memory back to the kernel as it does by default (a large allocation is
+/// its own mapping, unmapped on free; the heap's free top is trimmed). Memory handed back and taken again is
+/// fresh: every page faults on first touch, and on a virtual machine whose host reclaims freed guest memory
+/// each fault is a host fault too. Elsewhere: nothing to do.
+static inline void strata_keep_freed_memory(int bytes) {
+#ifdef __GLIBC__
+    mallopt(M_MMAP_THRESHOLD, 32 << 20);
+    mallopt(M_TRIM_THRESHOLD, bytes);
+#else
+    (void)bytes;
 #endif
 }
 
