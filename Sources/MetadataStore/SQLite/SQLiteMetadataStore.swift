@@ -3,6 +3,7 @@ import Glibc
 #elseif canImport(Darwin)
 import Darwin
 #endif
+import Dispatch
 import GRDB
 import Synchronization
 
@@ -22,7 +23,9 @@ public final class SQLiteMetadataStore: MetadataStore {
     /// Held (flock) until close; nil once released.
     private let lockFD: Mutex<Int32?>
 
-    public init(directory: String) throws {
+    /// `checkpointInterval` and `logRestartFrames` are the `WALCheckpointer`'s (tests shorten them).
+    public init(directory: String, checkpointInterval: DispatchTimeInterval = .milliseconds(250),
+                logRestartFrames: Int = 4096) throws {
         self.directory = directory
         if mkdir(directory, 0o700) != 0 && errno != EEXIST {
             throw MetadataStoreError.engine("cannot create \(directory): errno \(errno)")
@@ -42,6 +45,8 @@ public final class SQLiteMetadataStore: MetadataStore {
             throw error
         }
         var config = Configuration()
+        // The checkpointer's log restarts hold writers off for a millisecond or so; a writer waits at most 5 s.
+        config.busyMode = WALCheckpointer.retrying(atMost: 50_000)
         config.prepareDatabase { db in
             try db.execute(sql: "PRAGMA cache_size = -65536")
             try db.execute(sql: "PRAGMA wal_autocheckpoint = \(WALCheckpointer.backstopPages)")
@@ -57,7 +62,10 @@ public final class SQLiteMetadataStore: MetadataStore {
             Glibc.close(fd)
             throw MetadataStoreError.engine("cannot open metadata database: \(error)")
         }
-        do { checkpointer = try WALCheckpointer(path: directory + "/metadata.sqlite") } catch {
+        do {
+            checkpointer = try WALCheckpointer(path: directory + "/metadata.sqlite", interval: checkpointInterval,
+                                               restartFrames: logRestartFrames)
+        } catch {
             Glibc.close(fd)
             throw MetadataStoreError.engine("cannot open metadata database: \(error)")
         }
