@@ -27,7 +27,14 @@ public final class RPCClient: Sendable {
         return RPCClient(channel: channel, credential: credential)
     }
 
-    private init(channel: any Channel, credential: RPCCredential) { self.channel = channel; self.credential = credential }
+    private init(channel: any Channel, credential: RPCCredential) {
+        self.channel = channel; self.credential = credential
+        executor = EventLoopTaskExecutor(channel.eventLoop)
+    }
+
+    /// Runs tasks on this connection's event loop. A caller that prefers it sends from the loop and is resumed
+    /// there by its reply, with no thread switch either way.
+    public let executor: EventLoopTaskExecutor
 
     /// Sends one call and returns the reply's results (after an accepted, successful reply header).
     public func call(program: UInt32 = 100_003, version: UInt32 = 4, procedure: UInt32, arguments: ByteBuffer) async throws -> XDRDecoder {

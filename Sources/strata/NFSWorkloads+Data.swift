@@ -19,7 +19,7 @@ extension NFSWorkloads {
         let (id, handle) = try await open(s, in: run, "seq", write: true, create: true, owner: "seq")
         let data = Self.payload(1 << 20)
         let cursor = Cursor()
-        let (latencies, seconds) = try await concurrently(s.slotCount) { slot in
+        let (latencies, seconds) = try await concurrently(s.slotCount, through: { _ in s }) { slot in
             var latencies = newLatencies()
             while case let block = cursor.take(), block < fileMiB {
                 var r = try await latencies.time {
@@ -45,7 +45,7 @@ extension NFSWorkloads {
         let s = try await session(slots: depth)
         let (id, _) = try await open(s, in: run, "seq", write: false, create: false, owner: "seq-read")
         let cursor = Cursor()
-        let (latencies, seconds) = try await concurrently(s.slotCount) { slot in
+        let (latencies, seconds) = try await concurrently(s.slotCount, through: { _ in s }) { slot in
             var latencies = newLatencies()
             while case let block = cursor.take(), block < fileMiB {
                 var r = try await latencies.time {
@@ -67,7 +67,7 @@ extension NFSWorkloads {
         let perSession = max(1, randomOps / sessions.count)
         let blocks = UInt64(fileMiB) * 256
         let data = Self.payload(4096)
-        let (latencies, seconds) = try await concurrently(sessions.count) { i in
+        let (latencies, seconds) = try await concurrently(sessions.count, through: { sessions[$0] }) { i in
             let s = sessions[i]
             let (id, handle) = try await open(s, in: run, "seq", write: write, create: false, owner: "random")
             var latencies = newLatencies()
@@ -94,7 +94,7 @@ extension NFSWorkloads {
             for _ in 0..<self.clients { group.addTask { try await self.session() } }
             return try await group.reduce(into: []) { $0.append($1) }
         }
-        let (latencies, seconds) = try await concurrently(clients.count) { i in
+        let (latencies, seconds) = try await concurrently(clients.count, through: { clients[$0] }) { i in
             var latencies = newLatencies()
             for _ in 0..<clientOps {
                 _ = try await latencies.time { try await clients[i].compound([.putfh(handle), .getattr(NFSAttribute.stat)]) }

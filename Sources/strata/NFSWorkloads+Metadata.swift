@@ -9,7 +9,7 @@ extension NFSWorkloads {
         let names = (0..<m).map { s in (0..<perSession).map { "f\(s)-\($0)" } }
         let handles = HandleTable(count: m)
 
-        let (created, createSeconds) = try await concurrently(m) { s in
+        let (created, createSeconds) = try await concurrently(m, through: { sessions[$0] }) { s in
             var latencies = newLatencies()
             var made: [[UInt8]] = []
             for name in names[s] {
@@ -25,7 +25,7 @@ extension NFSWorkloads {
         let all = handles.all
 
         let statsPerSession = only.map { $0.contains("getattr") ? max(1, stats / m) : 0 } ?? max(1, stats / m)
-        let (statted, statSeconds) = try await concurrently(m) { s in
+        let (statted, statSeconds) = try await concurrently(m, through: { sessions[$0] }) { s in
             var latencies = newLatencies()
             var i = s
             for _ in 0..<statsPerSession {
@@ -38,7 +38,7 @@ extension NFSWorkloads {
 
         let entries = Cursor()
         let listings = only.map { $0.contains("readdir") } ?? true
-        let (listed, listSeconds) = try await concurrently(listings ? m : 0) { s in
+        let (listed, listSeconds) = try await concurrently(listings ? m : 0, through: { sessions[$0] }) { s in
             var latencies = newLatencies()
             var cookie: UInt64 = 0, verifier = [UInt8](repeating: 0, count: 8), eof = false
             while !eof {
@@ -57,7 +57,7 @@ extension NFSWorkloads {
         let entryCount = entries.take()
         guard entryCount == (listings ? all.count * m : 0) else { throw RPCClientError("listed \(entryCount) entries, expected \(all.count * m)") }
 
-        let (removed, removeSeconds) = try await concurrently(m) { s in
+        let (removed, removeSeconds) = try await concurrently(m, through: { sessions[$0] }) { s in
             var latencies = newLatencies()
             for name in names[s] {
                 _ = try await latencies.time { try await sessions[s].compound([.putfh(run), .remove(name)]) }
