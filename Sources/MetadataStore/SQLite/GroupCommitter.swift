@@ -5,8 +5,7 @@ import Locking
 /// Runs write transactions for many concurrent callers as few SQLite transactions: while one batch is
 /// being committed, new requests queue up and then go together into the next. Each request runs inside its
 /// own savepoint, so one that fails is rolled back alone. A committed batch goes to the `LogSyncer`, which
-/// finishes its callers once the log is on disk, while this thread goes on with the next batch. It takes
-/// that batch only once no committed one is left waiting for a sync to start (`LogSyncer.awaitRoom`).
+/// syncs the log on this thread and finishes its callers; what queued up meanwhile is the next batch.
 final class GroupCommitter: Sendable {
     struct Request: Sendable {
         /// Runs the caller's body and keeps its result; throws to roll that request back.
@@ -54,7 +53,6 @@ final class GroupCommitter: Sendable {
 
     private func drain() {
         while true {
-            syncer.awaitRoom()
             let batch: [Request] = state.withLock { s in
                 let taken = Array(s.pending.prefix(maxBatch))
                 s.pending.removeFirst(taken.count)

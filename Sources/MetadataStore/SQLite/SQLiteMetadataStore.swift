@@ -70,7 +70,7 @@ public final class SQLiteMetadataStore: MetadataStore {
             throw MetadataStoreError.engine("cannot open metadata database: \(error)")
         }
         // A commit writes the log without an fsync (`synchronous = NORMAL`, which DatabasePool sets when it
-        // turns on WAL, after `prepareDatabase`); the syncer does it off the committing thread. SQLite still
+        // turns on WAL, after `prepareDatabase`); the syncer does it once per batch. SQLite still
         // syncs the log's header when it restarts the log. What the open wrote (the migration, the open count,
         // which is the write verifier) is made durable before the store is used.
         do {
