@@ -61,8 +61,8 @@ public struct Inode: Hashable, Sendable {
     }
 }
 
-/// A directory entry. `cookie` is assigned at insertion from an ever-increasing sequence, so listing a
-/// directory in cookie order never repeats or skips an entry because of unrelated inserts and removals.
+/// A directory entry. `cookie` is assigned at insertion, above every cookie in its directory, so listing a
+/// directory in cookie order never repeats or skips an entry because of other inserts and removals.
 public struct DirEntryRecord: Hashable, Sendable {
     public var directory: InodeID
     public var name: [UInt8]

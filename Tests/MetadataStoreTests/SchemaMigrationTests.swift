@@ -43,6 +43,44 @@ import Testing
         #expect(sql?.contains("AUTOINCREMENT") == false)
     }
 
+    @Test func entriesOfAV6StoreKeepTheirCookiesAndNewOnesListAfterThem() async throws {
+        // A store as v6 left it: one cookie sequence over every directory, entries in two directories.
+        let dir = StoreEngine.scratch()
+        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        let v6 = try DatabaseQueue(path: dir + "/metadata.sqlite")
+        try SQLiteSchema.migrator().migrate(v6, upTo: "v6-slice-runs")
+        let (root, other): (Int64, Int64) = try await v6.write { db in
+            try db.execute(sql: "INSERT INTO filesystem(root, chunk_size, created) VALUES (0, 1048576, 0)")
+            let inode = "INSERT INTO inode(fs, type, mode, uid, gid, nlink, size, atime, mtime, ctime, btime, change, rdev_major, rdev_minor, parent) VALUES (1, ?, 493, 0, 0, 2, 0, 0, 0, 0, 0, 1, 0, 0, 0)"
+            try db.execute(sql: inode, arguments: [FileType.directory.rawValue])
+            let root = db.lastInsertedRowID
+            try db.execute(sql: inode, arguments: [FileType.directory.rawValue])
+            let other = db.lastInsertedRowID
+            try db.execute(sql: "UPDATE filesystem SET root = ?", arguments: [root])
+            for (d, name) in [(root, "b"), (other, "x"), (root, "a"), (other, "y"), (root, "c")] {
+                try db.execute(sql: "INSERT INTO dentry(dir, name, ino) VALUES (?, ?, ?)", arguments: [d, Data(name.utf8), other])
+            }
+            return (root, other)
+        }
+        let before = try await v6.read { db in
+            try Row.fetchAll(db, sql: "SELECT dir, cookie, name FROM dentry ORDER BY cookie").map { [$0[0], $0[1], $0[2]] as [DatabaseValue] }
+        }
+        try v6.close()
+
+        let store = try StoreEngine.sqlite.open(dir)
+        let listed = try await store.read { r in try r.entries(InodeID(root), after: 0, limit: 10) }
+        #expect(listed.map { String(decoding: $0.name, as: UTF8.self) } == ["b", "a", "c"])
+        let oldCookies = before.filter { $0[0] == root.databaseValue }.map { UInt64(Int64.fromDatabaseValue($0[1])!) }
+        #expect(listed.map(\.cookie) == oldCookies)
+        #expect(try await store.read { try $0.entry(InodeID(other), Array("y".utf8))?.inode } == InodeID(other))
+        // A new entry comes after every old one of its directory, in a listing resumed from the last.
+        let added = try await store.write { w in try w.insertEntry(InodeID(root), Array("d".utf8), InodeID(other)) }
+        #expect(added.cookie > oldCookies.max()!)
+        let rest = try await store.read { r in try r.entries(InodeID(root), after: listed.last!.cookie, limit: 10) }
+        #expect(rest.map { String(decoding: $0.name, as: UTF8.self) } == ["d"])
+        try await store.close()
+    }
+
     @Test func aChunksSlicesFromOneBlockShareARowAndReadBackInOrder() async throws {
         let dir = StoreEngine.scratch()
         var store = try StoreEngine.sqlite.open(dir)

@@ -235,7 +235,7 @@ final class SQLiteAccess: MetadataWriter {
     func forEachEntry(_ fileSystem: FileSystemID, _ body: (DirEntryRecord) throws -> Bool) throws {
         let rows = try Row.fetchCursor(db, sql: """
             SELECT d.cookie, d.dir, d.name, d.ino FROM dentry d JOIN inode i ON i.id = d.dir
-            WHERE i.fs = ? ORDER BY d.cookie
+            WHERE i.fs = ? ORDER BY d.dir, d.cookie
             """, arguments: [fileSystem])
         while let row = try rows.next() {
             let name: Data = row[2]
@@ -351,10 +351,21 @@ final class SQLiteAccess: MetadataWriter {
 
     func insertEntry(_ directory: InodeID, _ name: [UInt8], _ inode: InodeID) throws -> DirEntryRecord {
         try requireWritable()
-        let insert = try db.cachedStatement(sql: "INSERT INTO dentry(dir, name, ino) VALUES (?, ?, ?)")
-        try insert.rawStep(Int64(bitPattern: directory), name, bind: { sqlite3_bind_int64($0, 3, Int64(bitPattern: inode)) }) { _, _ in () }
-        return DirEntryRecord(directory: directory, name: name, inode: inode,
-                              cookie: UInt64(bitPattern: db.lastInsertedRowID))
+        // The cookie follows the directory's highest (NFS reserves 0 to 2): one step down the tree the row
+        // goes into anyway. Only the highest cookie of a directory can come back, once its entry is removed,
+        // for a name that is new since: a listing that had passed it misses that name, as it may any name
+        // created while it runs; none already there is repeated or skipped.
+        let insert = try db.cachedStatement(sql: """
+            INSERT INTO dentry(dir, cookie, name, ino)
+            VALUES (?1, COALESCE((SELECT cookie FROM dentry WHERE dir = ?1 ORDER BY cookie DESC LIMIT 1), 2) + 1, ?2, ?3)
+            RETURNING cookie
+            """)
+        let cookie = try insert.rawStep(Int64(bitPattern: directory), name,
+                                        bind: { sqlite3_bind_int64($0, 3, Int64(bitPattern: inode)) }) { row, found in
+            found ? UInt64(bitPattern: sqlite3_column_int64(row, 0)) : nil
+        }
+        guard let cookie else { throw MetadataStoreError.engine("inserting an entry returned no cookie") }
+        return DirEntryRecord(directory: directory, name: name, inode: inode, cookie: cookie)
     }
 
     func removeEntry(_ directory: InodeID, _ name: [UInt8]) throws {

@@ -86,6 +86,20 @@ enum SQLiteSchema {
                 CREATE INDEX slice_block ON slice(block);
                 """)
         }
+        migrator.registerMigration("v7-dentry-by-directory") { db in
+            // Entries are stored in (directory, cookie) order, so a listing reads the table itself and the
+            // name index is the only other tree an insert or removal writes: the rowid table, its index on dir
+            // and the name index were three trees, a page of log each per commit of a create or remove.
+            // Cookies are now per directory (see `SQLiteAccess.insertEntry`); existing ones are kept.
+            try db.execute(sql: """
+                CREATE TABLE dentry_v7(dir INTEGER NOT NULL, cookie INTEGER NOT NULL, name BLOB NOT NULL,
+                                       ino INTEGER NOT NULL, PRIMARY KEY(dir, cookie)) WITHOUT ROWID;
+                INSERT INTO dentry_v7 SELECT dir, cookie, name, ino FROM dentry;
+                DROP TABLE dentry;
+                ALTER TABLE dentry_v7 RENAME TO dentry;
+                CREATE UNIQUE INDEX dentry_name ON dentry(dir, name);
+                """)
+        }
         return migrator
     }
 }
