@@ -62,15 +62,14 @@ import Testing
             }
             return (root, other)
         }
-        let before = try await v6.read { db in
-            try Row.fetchAll(db, sql: "SELECT dir, cookie, name FROM dentry ORDER BY cookie").map { [$0[0], $0[1], $0[2]] as [DatabaseValue] }
+        let oldCookies = try await v6.read { db in
+            try Int64.fetchAll(db, sql: "SELECT cookie FROM dentry WHERE dir = ? ORDER BY cookie", arguments: [root]).map { UInt64($0) }
         }
         try v6.close()
 
         let store = try StoreEngine.sqlite.open(dir)
         let listed = try await store.read { r in try r.entries(InodeID(root), after: 0, limit: 10) }
         #expect(listed.map { String(decoding: $0.name, as: UTF8.self) } == ["b", "a", "c"])
-        let oldCookies = before.filter { $0[0] == root.databaseValue }.map { UInt64(Int64.fromDatabaseValue($0[1])!) }
         #expect(listed.map(\.cookie) == oldCookies)
         #expect(try await store.read { try $0.entry(InodeID(other), Array("y".utf8))?.inode } == InodeID(other))
         // A new entry comes after every old one of its directory, in a listing resumed from the last.
