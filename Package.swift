@@ -1,6 +1,11 @@
 // swift-tools-version: 6.0
 import PackageDescription
 
+/// Async functions on the request path run on their caller's executor (SE-0461) rather than hopping to the
+/// generic executor at every call: each hop asked the task for its executor preference under a lock, 12% of
+/// the server's CPU under GETATTR load, for a hop that never left the event loop anyway.
+let onCallersExecutor: [SwiftSetting] = [.enableUpcomingFeature("NonisolatedNonsendingByDefault")]
+
 let package = Package(
     name: "Strata",
     platforms: [.macOS(.v14)],
@@ -26,7 +31,7 @@ let package = Package(
             "CStrataLinux", "Locking",
             .product(name: "NIOCore", package: "swift-nio"),
             .product(name: "NIOPosix", package: "swift-nio"),
-        ]),
+        ], swiftSettings: onCallersExecutor),
         // SQLite's write-ahead log written one transaction per write call (a VFS over the platform's).
         .target(name: "CSQLiteLogBuffer", dependencies: [.product(name: "GRDBSQLite", package: "GRDB.swift")]),
         // Transactional inode/dentry/chunk records; the SQLite (GRDB) engine.
@@ -34,13 +39,13 @@ let package = Package(
             "CStrataLinux", "Locking", "CSQLiteLogBuffer",
             .product(name: "GRDB", package: "GRDB.swift"),
             .product(name: "GRDBSQLite", package: "GRDB.swift"),
-        ]),
+        ], swiftSettings: onCallersExecutor),
         // POSIX semantics over inodes: the only API the protocol layer sees.
         .target(name: "FileSystem", dependencies: [
             "MetadataStore", "BlockStore", "Locking",
             .product(name: "NIOCore", package: "swift-nio"),
             .product(name: "Logging", package: "swift-log"),
-        ]),
+        ], swiftSettings: onCallersExecutor),
         // RFC 4506 encoding and bounds-checked decoding.
         .target(name: "XDR", dependencies: [.product(name: "NIOCore", package: "swift-nio")]),
         // RFC 5531 messages, record marking, AUTH_SYS, and a TCP server dispatching (program, version).
@@ -49,14 +54,14 @@ let package = Package(
             .product(name: "NIOCore", package: "swift-nio"),
             .product(name: "NIOPosix", package: "swift-nio"),
             .product(name: "Logging", package: "swift-log"),
-        ]),
+        ], swiftSettings: onCallersExecutor),
         // NFSv4.1: COMPOUND, one handler per operation, client/session/stateid state.
         .target(name: "NFSv4", dependencies: [
             "XDR", "ONCRPC", "FileSystem", "MetadataStore", "Locking",
             .product(name: "Crypto", package: "swift-crypto"),
             .product(name: "NIOCore", package: "swift-nio"),
             .product(name: "Logging", package: "swift-log"),
-        ]),
+        ], swiftSettings: onCallersExecutor),
         // An NFSv4.1 client over the same XDR/RPC types: sessions, slots, COMPOUND building and parsing.
         .target(name: "NFSClient", dependencies: [
             "XDR", "ONCRPC", "Locking",
