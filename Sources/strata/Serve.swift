@@ -131,8 +131,8 @@ struct Serve: AsyncParsableCommand {
         let key = try identities.createAccessKey(for: "admin")
         let path = dataDir + "/admin-credentials"
         let text = "[default]\naws_access_key_id = \(key.id)\naws_secret_access_key = \(key.secret)\n"
-        FileManager.default.createFile(atPath: path, contents: Data(text.utf8), attributes: [.posixPermissions: 0o600])
-        say("  created the admin access key (shown once; also saved to \(path), mode 600):")
+        let saved = FileManager.default.createFile(atPath: path, contents: Data(text.utf8), attributes: [.posixPermissions: 0o600])
+        say("  created the admin access key (shown once; " + (saved ? "also saved to \(path), mode 600):" : "could not be saved to \(path)):"))
         say("    AccessKeyId: \(key.id)")
         say("    SecretAccessKey: \(key.secret)")
     }

@@ -106,7 +106,7 @@ struct OwnerReplay: Error {
 /// SETATTR's attrsset).
 struct OperationFailure: Error {
     var status: NFSStatus
-    var body: (inout ByteBuffer) -> Void
+    var body: @Sendable (inout ByteBuffer) -> Void
 }
 
 import NIOCore
