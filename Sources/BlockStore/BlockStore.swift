@@ -53,6 +53,11 @@ public protocol BlockStore: Sendable {
     func put(_ key: BlockKey, parts: [ByteBuffer], priority: IOPriority, readBack: ReadBack) async throws
     /// The bytes of `range` (the whole block when nil). A range past the block's end is cut short.
     func get(_ key: BlockKey, range: Range<Int>?) async throws -> ByteBuffer
+    /// Stores `parts` as one block that is not durable yet: a crash may lose it until `sync` returns, so
+    /// nothing may reference it before that. Lets a writer hand bytes to the disk now and wait for them later.
+    func stage(_ key: BlockKey, parts: [ByteBuffer], priority: IOPriority) async throws
+    /// Makes staged blocks durable.
+    func sync(_ keys: [BlockKey]) async throws
     /// Deletes blocks; keys that do not exist are ignored.
     func delete(_ keys: [BlockKey]) async throws
     /// Every block held, with its size: for recovery sweeps and consistency checks.
@@ -60,6 +65,13 @@ public protocol BlockStore: Sendable {
 }
 
 extension BlockStore {
+    /// An engine without a cheaper way stages by storing durably at once.
+    public func stage(_ key: BlockKey, parts: [ByteBuffer], priority: IOPriority) async throws {
+        try await put(key, parts: parts, priority: priority, readBack: .likely)
+    }
+
+    public func sync(_ keys: [BlockKey]) async throws {}
+
     /// Stores `parts` as one block that is likely read again soon. Durable on return.
     public func put(_ key: BlockKey, parts: [ByteBuffer], priority: IOPriority) async throws {
         try await put(key, parts: parts, priority: priority, readBack: .likely)

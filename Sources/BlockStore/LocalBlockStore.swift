@@ -37,6 +37,34 @@ public final class LocalBlockStore: BlockStore {
     }
 
     public func put(_ key: BlockKey, parts: [ByteBuffer], priority: IOPriority, readBack: ReadBack) async throws {
+        try await write(key, parts: parts, priority: priority, readBack: readBack, durable: true)
+    }
+
+    /// Into the page cache with its write-back started; `sync` waits for it.
+    public func stage(_ key: BlockKey, parts: [ByteBuffer], priority: IOPriority) async throws {
+        try await write(key, parts: parts, priority: priority, readBack: .likely, durable: false)
+    }
+
+    /// The blocks' fdatasyncs run side by side: most of their bytes are already on their way to the disk.
+    public func sync(_ keys: [BlockKey]) async throws {
+        let paths = keys.map { location(of: $0) }
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            for path in paths {
+                group.addTask {
+                    try await self.pool.runIfActive {
+                        let fd = open(path, O_WRONLY | O_CLOEXEC)
+                        guard fd >= 0 else { throw BlockStoreError.io(operation: "open \(path)", errno: errno) }
+                        defer { close(fd) }
+                        guard fdatasync(fd) == 0 else { throw BlockStoreError.io(operation: "fdatasync", errno: errno) }
+                    }
+                }
+            }
+            try await group.waitForAll()
+        }
+    }
+
+    private func write(_ key: BlockKey, parts: [ByteBuffer], priority: IOPriority, readBack: ReadBack,
+                       durable: Bool) async throws {
         let path = location(of: key)
         let background = priority == .background
         try await (background ? backgroundPool : pool).runIfActive {
@@ -49,9 +77,10 @@ public final class LocalBlockStore: BlockStore {
             do {
                 // A block unlikely to be read soon goes past the page cache (see `DirectWriter`).
                 let direct = readBack == .unlikely ? try DirectWriter.write(fd, parts) : false
-                if !direct { try Self.writeAll(fd, parts, perCall: background ? 256 << 10 : .max) }
+                // A staged block's write-back starts piece by piece, so its later sync has little left to wait for.
+                if !direct { try Self.writeAll(fd, parts, perCall: background || !durable ? 256 << 10 : .max) }
                 // The block must be on disk before any metadata that references it commits.
-                guard fdatasync(fd) == 0 else { throw BlockStoreError.io(operation: "fdatasync", errno: errno) }
+                if durable { guard fdatasync(fd) == 0 else { throw BlockStoreError.io(operation: "fdatasync", errno: errno) } }
                 close(fd)
             } catch {
                 close(fd)

@@ -1,3 +1,4 @@
+import BlockStore
 import MetadataStore
 import NIOCore
 import Locking
@@ -8,7 +9,8 @@ import Synchronization
 /// every `StrataFileSystem` of one engine, so all of them see the same pending bytes.
 ///
 /// A file's writes go into generations: the newest takes writes; once it holds `sealSize` bytes it is sealed
-/// and flushed in the background while the next one fills. Generations land in order, so later bytes win.
+/// and the background flush stages its whole chunks: writes them to blocks that are not durable yet and drops
+/// them from memory. Generations land in order (staged blocks synced first), so later bytes win.
 final class PendingWrites: Sendable {
     /// Bytes of one chunk at `offset` within it.
     struct Extent: Sendable {
@@ -29,6 +31,18 @@ final class PendingWrites: Sendable {
         var bytes = 0
         /// When its first write came (the timer flushes what has waited two seconds).
         var since = ContinuousClock.now
+        /// Whole chunks the background flush took out of `chunks` into staged blocks, which land (once
+        /// synced) before what is left in `chunks`. Partial chunks stay: their plan depends on what earlier
+        /// generations land.
+        var staged: [Staged] = []
+        var isStaged = false
+        var stagedBlocks: [BlockKey] { staged.flatMap(\.prepared.newBlocks) }
+    }
+
+    struct Staged: Sendable {
+        var prepared: StrataFileSystem.PreparedWrite
+        /// One past the last byte its chunks hold.
+        var end: UInt64
     }
 
     struct File: Sendable {
@@ -240,11 +254,34 @@ final class PendingWrites: Sendable {
     }
 
     /// The oldest sealed generation (never the one taking writes).
-    func oldestSealed(_ ino: InodeID) -> Generation? {
-        files.withLock { table in
-            guard let file = table[ino], file.generations.count > 1 else { return nil }
-            return file.generations[0]
+    func oldestUnstaged(_ ino: InodeID) -> Generation? {
+        files.withLock { table in table[ino]?.generations.dropLast().first { !$0.isStaged } }
+    }
+
+    /// Swaps the generation's staged chunks for `staged`, freeing their memory; false (nothing changed)
+    /// if it landed or was staged meanwhile. Callers hold the file's lock, so no landing is under way.
+    func stage(_ ino: InodeID, generation id: UInt64, _ staged: [Staged], taking indexes: [Int64]) -> Bool {
+        let freed: Int? = files.withLock { table in
+            guard let at = table[ino]?.generations.firstIndex(where: { $0.id == id }),
+                  !table[ino]!.generations[at].isStaged else { return nil }
+            var freed = 0
+            for index in indexes {
+                freed += table[ino]!.generations[at].chunks.removeValue(forKey: index)?.reduce(0) { $0 + $1.data.readableBytes } ?? 0
+            }
+            table[ino]!.generations[at].bytes -= freed
+            table[ino]!.generations[at].staged = staged
+            table[ino]!.generations[at].isStaged = true
+            return freed
         }
+        guard let freed else { return false }
+        total.subtract(freed, ordering: .sequentiallyConsistent)
+        wakeRoomWaiters(ino)
+        return true
+    }
+
+    /// The staged blocks of the generations up to `id`.
+    func stagedBlocks(_ ino: InodeID, upTo id: UInt64) -> [BlockKey] {
+        files.withLock { table in table[ino]?.generations.filter { $0.id <= id }.flatMap(\.stagedBlocks) ?? [] }
     }
 
     func contains(_ ino: InodeID, generation id: UInt64) -> Bool {
@@ -260,7 +297,7 @@ final class PendingWrites: Sendable {
     func finishBackgroundFlush(_ ino: InodeID) -> Bool {
         let goesOn: Bool = files.withLock { table in
             guard table[ino] != nil else { return false }
-            if table[ino]!.generations.count > 1 { return true }
+            if table[ino]!.generations.dropLast().contains(where: { !$0.isStaged }) { return true }
             table[ino]!.backgroundFlush = false
             if table[ino]!.generations.allSatisfy({ $0.writes == 0 }) { table[ino] = nil }
             return false
@@ -304,11 +341,14 @@ final class PendingWrites: Sendable {
         wakeRoomWaiters(ino)
     }
 
-    /// Forgets all of a file's pending writes (the file is gone).
-    func remove(_ ino: InodeID) {
-        guard let file = files.withLock({ $0.removeValue(forKey: ino) }) else { return }
+    /// Forgets all of a file's pending writes (the file is gone); returns the staged blocks, which nothing
+    /// will reference now.
+    @discardableResult
+    func remove(_ ino: InodeID) -> [BlockKey] {
+        guard let file = files.withLock({ $0.removeValue(forKey: ino) }) else { return [] }
         total.subtract(file.bytes, ordering: .sequentiallyConsistent)
         wakeRoomWaiters(ino)
+        return file.generations.flatMap(\.stagedBlocks)
     }
 
     /// Files with a write pending for at least `age`.

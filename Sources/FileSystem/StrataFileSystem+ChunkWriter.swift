@@ -63,23 +63,38 @@ extension StrataFileSystem {
         try await commit(try await prepare(ino, pieces), end: end, writes: writes, mtime: mtime)
     }
 
-    /// New chunk records for `pieces`, their new blocks already durable in the block store.
+    /// New chunk records for `pieces`, their new blocks already in the block store (durable, or staged).
     struct PreparedWrite: Sendable {
         var ino: InodeID
         fileprivate var plan: [PlannedChunk]
         var newBlocks: [BlockKey]
+
+        /// Writes of whole chunks, prepared one after another, as one (they do not depend on what the
+        /// chunks held, so later ones simply win).
+        init(wholeChunks parts: [PreparedWrite]) {
+            ino = parts[0].ino
+            plan = parts.flatMap(\.plan)
+            newBlocks = parts.flatMap(\.newBlocks)
+        }
+
+        fileprivate init(ino: InodeID, plan: [PlannedChunk], newBlocks: [BlockKey]) {
+            self.ino = ino; self.plan = plan; self.newBlocks = newBlocks
+        }
+    }
+
+    /// Whether `extents` (sorted) cover their whole chunk, so its old content does not matter.
+    func coversChunk(_ extents: [PendingWrites.Extent]) -> Bool {
+        var reached = 0
+        for e in extents { if e.offset > reached { return false }; reached = max(reached, e.end) }
+        return reached == chunkSize
     }
 
     /// Reads what partial chunks need, builds new bases or slices, and puts their blocks (the slow part,
-    /// which needs no lock: nothing refers to the blocks until `commit`).
+    /// which needs no lock: nothing refers to the blocks until `commit`). Not `durable`: the blocks are
+    /// staged, and must be synced before the commit.
     func prepare(_ ino: InodeID, _ pieces: [(index: Int64, extents: [PendingWrites.Extent])],
-                 priority: IOPriority = .foreground) async throws(FSError) -> PreparedWrite {
-        let chunkBytes = chunkSize
-        let covers = { (extents: [PendingWrites.Extent]) -> Bool in
-            var reached = 0
-            for e in extents { if e.offset > reached { return false }; reached = max(reached, e.end) }
-            return reached == chunkBytes
-        }
+                 priority: IOPriority = .foreground, durable: Bool = true) async throws(FSError) -> PreparedWrite {
+        let covers = coversChunk
         // Chunks written whole need nothing of the old content: skip reading it (one transaction fewer).
         let partial = pieces.filter { !covers($0.extents) }.map(\.index)
         let existing: [Chunk] = partial.isEmpty ? [] : try await reading { r in
@@ -136,12 +151,15 @@ extension StrataFileSystem {
         var newBlocks = baseBlocks.map { (key: $0.key, parts: $0.parts, readBack: ReadBack.likely) }
         // Scattered small writes are read back piecemeal if at all: their block skips the page cache.
         if sliceBytes > 0 { newBlocks.append((sliceKey, sliceParts, .unlikely)) }
-        try await putBlocks(newBlocks, priority: priority)
+        try await putBlocks(newBlocks, priority: priority, durable: durable)
         return PreparedWrite(ino: ino, plan: plan, newBlocks: newBlocks.map(\.key))
     }
 
     /// Swaps prepared chunks in if none changed since they were read; nil (and the blocks deleted) if one did.
-    func commit(_ prepared: PreparedWrite, end: UInt64, writes: UInt64, mtime: Timestamp?) async throws(FSError) -> Inode? {
+    /// A failed commit deletes the blocks too, unless they are `kept` (staged blocks, whose bytes are
+    /// nowhere else: the landing is tried again).
+    func commit(_ prepared: PreparedWrite, end: UInt64, writes: UInt64, mtime: Timestamp?,
+                keepingBlocks kept: Bool = false) async throws(FSError) -> Inode? {
         let planned = prepared.plan, ino = prepared.ino
         do {
             let inode = try await store.write { [id] w -> Inode? in
@@ -162,18 +180,22 @@ extension StrataFileSystem {
             if planned.contains(where: { $0.whole || $0.replaces != nil }) { collector.kick() }
             return inode
         } catch {
-            await discard(prepared.newBlocks)
+            if !kept { await discard(prepared.newBlocks) }
             throw mapped(error)
         }
     }
 
     private func putBlocks(_ blocks: [(key: BlockKey, parts: [ByteBuffer], readBack: ReadBack)],
-                           priority: IOPriority) async throws(FSError) {
+                           priority: IOPriority, durable: Bool) async throws(FSError) {
         do {
             try await withThrowingTaskGroup(of: Void.self) { group in
                 for block in blocks {
                     group.addTask {
-                        try await self.blocks.put(block.key, parts: block.parts, priority: priority, readBack: block.readBack)
+                        if durable {
+                            try await self.blocks.put(block.key, parts: block.parts, priority: priority, readBack: block.readBack)
+                        } else {
+                            try await self.blocks.stage(block.key, parts: block.parts, priority: priority)
+                        }
                     }
                 }
                 try await group.waitForAll()

@@ -1,8 +1,9 @@
 import MetadataStore
 
 /// Pending unstable writes reach the stores one generation at a time, oldest first. A generation that fills
-/// up is sealed and flushed in the background while new writes go on into the next; COMMIT, CLOSE, reads,
-/// truncates and stable writes flush everything in the foreground.
+/// up is sealed, and the background flush stages it (its whole chunks go to blocks that are not synced yet,
+/// and leave memory) while new writes go on into the next; COMMIT, CLOSE, reads, truncates and stable writes
+/// sync what was staged and land everything in the foreground, with one wait for the disk.
 extension StrataFileSystem {
     /// Makes the file's pending unstable writes durable.
     func flushPending(_ ino: InodeID) async throws(FSError) {
@@ -15,35 +16,63 @@ extension StrataFileSystem {
     /// and a steady stream of them cannot keep this going. A file removed meanwhile drops them.
     func flushPendingLocked(_ ino: InodeID) async throws(FSError) {
         guard let sealed = pending.seal(ino) else { return }
-        while let generation = pending.oldest(ino), generation.id <= sealed {
-            do {
-                try await pending.landing { () async throws(FSError) in
-                    for batch in batches(of: generation) {
-                        _ = try await writeRetrying(ino, batch.pieces, end: batch.end, writes: batch.writes, mtime: batch.mtime)
-                    }
-                    pending.remove(ino, generation: generation.id)
-                }
-            } catch .stale {
-                pending.remove(ino)
-                return
+        do {
+            try await landLocked(ino, through: sealed)
+        } catch .stale {
+            await discard(pending.remove(ino))
+        }
+    }
+
+    /// With the file's lock held: the generations up to `last`, oldest first, their staged blocks synced
+    /// together beforehand (the disk has been writing them since they were staged).
+    private func landLocked(_ ino: InodeID, through last: UInt64) async throws(FSError) {
+        let staged = pending.stagedBlocks(ino, upTo: last)
+        if !staged.isEmpty {
+            do { try await blocks.sync(staged) } catch { throw mapped(error) }
+        }
+        while let generation = pending.oldest(ino), generation.id <= last {
+            try await pending.landing { () async throws(FSError) in
+                try await land(ino, generation)
+                pending.remove(ino, generation: generation.id)
             }
         }
     }
 
-    /// Flushes sealed generations, oldest first, until none is left. Blocks are built and put without the
-    /// file's lock; only the commit takes it, so writes to the file wait milliseconds, not a whole flush.
+    /// One generation into the stores: its staged chunks (synced already) in one transaction, then what it
+    /// still holds in memory; the last transaction moves size, mtime and change as the writes did.
+    private func land(_ ino: InodeID, _ generation: PendingWrites.Generation) async throws(FSError) {
+        let held = batches(of: generation)
+        if !generation.staged.isEmpty {
+            let end = generation.staged.map(\.end).max()!
+            let last = held.isEmpty
+            _ = try await commit(PreparedWrite(wholeChunks: generation.staged.map(\.prepared)),
+                                 end: last ? max(end, generation.end) : end, writes: last ? generation.writes : 0,
+                                 mtime: last ? generation.mtime : nil, keepingBlocks: true)
+        }
+        for batch in held {
+            _ = try await writeRetrying(ino, batch.pieces, end: batch.end, writes: batch.writes, mtime: batch.mtime)
+        }
+    }
+
+    /// Stages or lands sealed generations, oldest first, until none is left. Blocks are built and put without
+    /// the file's lock; only the swap into the stores takes it, so writes to the file wait milliseconds, not a
+    /// whole flush.
     func flushSealedInBackground(_ ino: InodeID) {
         Task.detached { [self] in
             do throws(FSError) {
                 repeat {
-                    while let generation = pending.oldestSealed(ino) {
+                    while let generation = pending.oldestUnstaged(ino) {
                         let started = ContinuousClock.now
-                        try await flushInBackground(ino, generation)
+                        if generation.chunks.values.allSatisfy(coversChunk) {
+                            try await stageInBackground(ino, generation)
+                        } else {
+                            try await flushInBackground(ino, generation)
+                        }
                         pending.backgroundFlushLanded(ino, bytes: generation.bytes, in: .now - started)
                     }
                 } while pending.finishBackgroundFlush(ino)
             } catch .stale {
-                pending.remove(ino)
+                await discard(pending.remove(ino))
             } catch {
                 // What is left stays pending: a COMMIT, a read or the timer flushes it in the foreground.
                 pending.abandonBackgroundFlush(ino)
@@ -52,6 +81,32 @@ extension StrataFileSystem {
         }
     }
 
+    /// A generation of whole chunks (a large file written in order) into staged blocks, out of memory: its
+    /// bytes reach the disk now, and whoever lands it only waits for the rest of them.
+    private func stageInBackground(_ ino: InodeID, _ generation: PendingWrites.Generation) async throws(FSError) {
+        var staged: [PendingWrites.Staged] = []
+        do {
+            var whole = generation
+            whole.end = 0  // each batch's end is then what its own chunks hold
+            for batch in batches(of: whole) {
+                let prepared = try await prepare(ino, batch.pieces, priority: pending.isPressing(ino) ? .foreground : .background,
+                                                 durable: false)
+                staged.append(PendingWrites.Staged(prepared: prepared, end: batch.end))
+            }
+        } catch {
+            await discard(staged.flatMap(\.prepared.newBlocks))
+            throw error
+        }
+        let indexes = Array(generation.chunks.keys)
+        let taken = try await fileLocks.withLock(ino) { [staged] () async throws(FSError) -> Bool in
+            self.pending.stage(ino, generation: generation.id, staged, taking: indexes)
+        }
+        // A foreground flush landed the generation from memory meanwhile.
+        if !taken { await discard(staged.flatMap(\.prepared.newBlocks)) }
+    }
+
+    /// A generation with partial chunks, landed: their plans depend on what the chunks hold, so the staged
+    /// generations before it land first.
     private func flushInBackground(_ ino: InodeID, _ generation: PendingWrites.Generation) async throws(FSError) {
         for batch in batches(of: generation) {
             // Nobody waits for this flush unless writers are catching up with it: then it is theirs.
@@ -59,6 +114,7 @@ extension StrataFileSystem {
             let landed = try await fileLocks.withLock(ino) { () async throws(FSError) -> Bool in
                 // A foreground flush may have landed this generation meanwhile.
                 guard self.pending.contains(ino, generation: generation.id) else { return false }
+                try await self.landLocked(ino, through: generation.id - 1)
                 try await self.pending.landing { () async throws(FSError) in
                     if try await self.commit(prepared, end: batch.end, writes: batch.writes, mtime: batch.mtime) == nil {
                         // Chunks changed under the prepared ones: redo this batch with the lock held.

@@ -29,6 +29,21 @@ import Testing
         #expect(try await store.get(key, range: nil) == bytes("first"))
     }
 
+    @Test func aStagedBlockHoldsItsBytesAndSyncsOnlyIfItExists() async throws {
+        let store = try LocalBlockStore(root: root)
+        let key = BlockKey.random()
+        // Larger than one write-back step, in two parts.
+        let first = ByteBuffer(repeating: 7, count: 300 << 10), second = bytes("tail")
+        try await store.stage(key, parts: [first, second], priority: .background)
+        try await store.sync([key])
+        var whole = first
+        whole.writeImmutableBuffer(second)
+        #expect(try await store.get(key, range: nil) == whole)
+        #expect(try await store.list() == [BlockInfo(key: key, size: (300 << 10) + 4)])
+        // A block that is not there cannot be made durable: the caller must not reference it.
+        await #expect(throws: BlockStoreError.self) { try await store.sync([BlockKey.random()]) }
+    }
+
     @Test func deleteRemovesBlocksAndIgnoresMissingOnes() async throws {
         let store = try LocalBlockStore(root: root)
         let a = BlockKey.random(), b = BlockKey.random()
