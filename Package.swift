@@ -111,7 +111,7 @@ let package = Package(
             .product(name: "NIOEmbedded", package: "swift-nio"),
         ]),
         .testTarget(name: "NFSv4Tests", dependencies: [
-            "NFSv4", "ONCRPC", "XDR", "FileSystem", "MetadataStore", "TestSupport",
+            "NFSv4", "ONCRPC", "XDR", "FileSystem", "MetadataStore", "NFSClient", "TestSupport",
             .product(name: "NIOCore", package: "swift-nio"),
             .product(name: "NIOPosix", package: "swift-nio"),
         ]),

@@ -20,7 +20,7 @@ public final class RPCClient: Sendable {
             .channelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture {
                     try channel.pipeline.syncOperations.addHandler(ByteToMessageHandler(RecordMarkingDecoder(maxRecordSize: 16 << 20)))
-                    try channel.pipeline.syncOperations.addHandler(RPCClientHandler())
+                    try channel.pipeline.syncOperations.addHandler(RPCClientHandler(credential: credential))
                 }
             }
             .connect(host: host, port: port).get()
@@ -39,8 +39,7 @@ public final class RPCClient: Sendable {
     /// Sends one call and returns the reply's results (after an accepted, successful reply header).
     public func call(program: UInt32 = 100_003, version: UInt32 = 4, procedure: UInt32, arguments: ByteBuffer) async throws -> XDRDecoder {
         let promise = channel.eventLoop.makePromise(of: ByteBuffer.self)
-        let call = PendingCall(program: program, version: version, procedure: procedure, credential: credential,
-                               arguments: arguments, promise: promise)
+        let call = PendingCall(program: program, version: version, procedure: procedure, arguments: arguments, promise: promise)
         // A call that never reaches the socket fails here; one that did fails when the connection closes.
         channel.writeAndFlush(call).whenFailure { promise.fail($0) }
         return try Self.results(of: try await promise.futureResult.get())
@@ -63,7 +62,6 @@ public final class RPCClient: Sendable {
 
 struct PendingCall: Sendable {
     var program: UInt32, version: UInt32, procedure: UInt32
-    var credential: RPCCredential
     var arguments: ByteBuffer
     var promise: EventLoopPromise<ByteBuffer>
 }
@@ -77,26 +75,43 @@ final class RPCClientHandler: ChannelDuplexHandler {
 
     private var nextXID: UInt32 = 1
     private var waiting: [UInt32: EventLoopPromise<ByteBuffer>] = [:]
+    /// The credential and verifier as every call carries them, encoded once for the connection.
+    private let authentication: [UInt8]
+
+    /// Arguments up to this size go out in one buffer with the header; larger ones after it, not copied.
+    static let copiedArguments = 64 * 1024
+
+    init(credential: RPCCredential) {
+        var b = ByteBuffer()
+        switch credential {
+        case .none: b.xdrU32(AuthFlavor.none); b.xdrU32(0)
+        case .sys(let p): b.xdrU32(AuthFlavor.sys); b.xdrOpaque(p.encoded())
+        }
+        b.xdrU32(AuthFlavor.none); b.xdrU32(0)
+        authentication = Array(b.readableBytesView)
+    }
 
     func write(context: ChannelHandlerContext, data: NIOAny, promise: EventLoopPromise<Void>?) {
         let call = unwrapOutboundIn(data)
         let xid = nextXID
         nextXID &+= 1
         waiting[xid] = call.promise
-        var header = context.channel.allocator.buffer(capacity: 128)
+        let copied = call.arguments.readableBytes <= Self.copiedArguments
+        var header = context.channel.allocator.buffer(capacity: 28 + authentication.count + (copied ? call.arguments.readableBytes : 0))
         header.writeInteger(UInt32(0), endianness: .big)  // record mark, filled in below
         header.xdrU32(xid); header.xdrU32(0); header.xdrU32(2)
         header.xdrU32(call.program); header.xdrU32(call.version); header.xdrU32(call.procedure)
-        switch call.credential {
-        case .none: header.xdrU32(AuthFlavor.none); header.xdrU32(0)
-        case .sys(let p): header.xdrU32(AuthFlavor.sys); header.xdrOpaque(p.encoded())
-        }
-        header.xdrU32(AuthFlavor.none); header.xdrU32(0)
+        header.writeBytes(authentication)
         let length = header.readableBytes - 4 + call.arguments.readableBytes
         header.setInteger(UInt32(length) | 0x8000_0000, at: header.readerIndex, endianness: .big)
-        // Header and arguments go out as two writes: a 1 MiB payload is never copied.
-        context.write(wrapOutboundOut(header), promise: nil)
-        context.write(wrapOutboundOut(call.arguments), promise: promise)
+        if copied {
+            header.writeImmutableBuffer(call.arguments)
+            context.write(wrapOutboundOut(header), promise: promise)
+        } else {
+            // A large payload (a 1 MiB WRITE) goes out after its header, never copied.
+            context.write(wrapOutboundOut(header), promise: nil)
+            context.write(wrapOutboundOut(call.arguments), promise: promise)
+        }
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
