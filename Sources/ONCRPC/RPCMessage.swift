@@ -23,8 +23,9 @@ public struct AuthSysParameters: Sendable, Hashable {
         self.stamp = stamp; self.machineName = machineName; self.uid = uid; self.gid = gid; self.gids = gids
     }
 
-    init(decoding body: [UInt8]) throws(XDRError) {
-        var d = XDRDecoder(ByteBuffer(bytes: body))
+    /// Decodes the credential's body, a slice of the call's record (not copied out of it first).
+    init(decoding body: ByteBuffer) throws(XDRError) {
+        var d = XDRDecoder(body)
         stamp = try d.u32()
         machineName = try d.opaque(max: 255)
         uid = try d.u32()
@@ -114,9 +115,9 @@ extension RPCCall {
             guard rpcVersion == 2 else { return .reject(xid: xid, .rpcMismatch(low: 2, high: 2)) }
             let program = try d.u32(), version = try d.u32(), procedure = try d.u32()
             let flavor = try d.u32()
-            let body = try d.opaque(max: 400)
+            let body = try d.opaqueBuffer(max: 400)
             _ = try d.u32()                    // verifier flavor
-            _ = try d.opaque(max: 400)         // verifier body
+            _ = try d.opaqueBuffer(max: 400)   // verifier body
             let credential: RPCCredential
             switch flavor {
             case AuthFlavor.none: credential = .none

@@ -19,16 +19,32 @@ public struct AttributeBitmap: Hashable, Sendable {
         words[w] |= 1 << UInt32(bit % 32)
     }
 
+    /// The attribute numbers set, in order (one allocation: every GETATTR and READDIR asks for them).
     public var bits: [Int] {
         var out: [Int] = []
-        for (w, word) in words.enumerated() where word != 0 {
-            for b in 0..<32 where word & (1 << UInt32(b)) != 0 { out.append(w * 32 + b) }
+        out.reserveCapacity(words.reduce(0) { $0 + $1.nonzeroBitCount })
+        for (w, word) in words.enumerated() {
+            var rest = word
+            while rest != 0 {
+                out.append(w * 32 + rest.trailingZeroBitCount)
+                rest &= rest - 1
+            }
         }
         return out
     }
 
     public func intersection(_ other: AttributeBitmap) -> AttributeBitmap {
         var out = AttributeBitmap(words: zip(words, other.words).map { $0 & $1 })
+        while out.words.last == 0 { out.words.removeLast() }
+        return out
+    }
+
+    /// `self ∩ kept − dropped`, in one pass (what a GETATTR answers of what it asked for).
+    public func intersection(_ kept: AttributeBitmap, subtracting dropped: AttributeBitmap) -> AttributeBitmap {
+        let count = min(words.count, kept.words.count)
+        var out = AttributeBitmap(words: [])
+        out.words.reserveCapacity(count)
+        for i in 0..<count { out.words.append(words[i] & kept.words[i] & ~(i < dropped.words.count ? dropped.words[i] : 0)) }
         while out.words.last == 0 { out.words.removeLast() }
         return out
     }
