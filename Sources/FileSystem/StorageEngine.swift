@@ -23,21 +23,24 @@ public final class StorageEngine: Sendable {
     /// 32 MiB generations write a large file about half again as fast here as 16 MiB ones did.
     public static let defaultPendingFileLimit = 128 << 20
 
+    /// How long unstable writes may wait in memory for a COMMIT before the timer flushes them.
+    public static let defaultPendingAge = Duration.seconds(2)
+
     public init(store: any MetadataStore, blocks: any BlockStore, pendingFileLimit: Int = defaultPendingFileLimit,
-                pendingTotalLimit: Int = 512 << 20) {
+                pendingTotalLimit: Int = 512 << 20, pendingAge: Duration = defaultPendingAge) {
         self.store = store; self.blocks = blocks
         collector = BlockCollector(store: store, blocks: blocks)
         pending = PendingWrites(fileLimit: pendingFileLimit, totalLimit: pendingTotalLimit)
-        startFlusher()
+        startFlusher(age: pendingAge)
     }
 
     /// Unstable writes do not wait in memory for long: like a kernel's dirty page expiry, whatever has been
-    /// pending for two seconds is flushed even if no COMMIT comes.
-    private func startFlusher() {
+    /// pending for `age` (two seconds unless a test says otherwise) is flushed even if no COMMIT comes.
+    private func startFlusher(age: Duration) {
         let task = Task.detached { [pending, logger] in
             while !Task.isCancelled {
                 try? await Task.sleep(for: .milliseconds(500))
-                for (ino, fs) in pending.older(than: .seconds(2)) {
+                for (ino, fs) in pending.older(than: age) {
                     do { try await fs.flushPending(ino) } catch { logger.warning("flushing unstable writes of inode \(ino) failed: \(error)") }
                 }
             }
@@ -52,13 +55,14 @@ public final class StorageEngine: Sendable {
 
     /// The embedded default: SQLite metadata in `DIR/metadata`, blocks in `DIR/blocks`. Opening runs
     /// crash recovery before anything is served.
-    public static func openEmbedded(at directory: String, pendingFileLimit: Int = defaultPendingFileLimit) async throws -> StorageEngine {
+    public static func openEmbedded(at directory: String, pendingFileLimit: Int = defaultPendingFileLimit,
+                                    pendingAge: Duration = defaultPendingAge) async throws -> StorageEngine {
         if mkdir(directory, 0o700) != 0 && errno != EEXIST {
             throw MetadataStoreError.engine("cannot create \(directory): errno \(errno)")
         }
         let store = try SQLiteMetadataStore(directory: directory + "/metadata")
         let blocks = try LocalBlockStore(root: directory + "/blocks")
-        let engine = StorageEngine(store: store, blocks: blocks, pendingFileLimit: pendingFileLimit)
+        let engine = StorageEngine(store: store, blocks: blocks, pendingFileLimit: pendingFileLimit, pendingAge: pendingAge)
         try await engine.recover()
         return engine
     }

@@ -9,9 +9,10 @@ import Testing
 @Suite struct StagedWriteTests {
     static let chunk = 16 * 1024
 
-    /// A 256 KiB limit seals a generation every 64 KiB (four chunks).
+    /// A 256 KiB limit seals a generation every 64 KiB (four chunks). The timer that flushes writes two
+    /// seconds old is held off: on a loaded machine it could land a generation before a test saw it staged.
     static func volume() async throws -> TestVolume {
-        try await TestVolume.make(chunkSize: chunk, pendingFileLimit: 256 * 1024)
+        try await TestVolume.make(chunkSize: chunk, pendingFileLimit: 256 * 1024, pendingAge: .seconds(3600))
     }
 
     /// Waits until the file's oldest pending generation has been staged by the background flush.

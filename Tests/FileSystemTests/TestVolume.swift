@@ -10,9 +10,10 @@ struct TestVolume {
     let fs: StrataFileSystem
 
     /// Small chunks so that multi-chunk cases stay cheap.
-    static func make(chunkSize: Int = 16 * 1024, pendingFileLimit: Int = 64 << 20) async throws -> TestVolume {
+    static func make(chunkSize: Int = 16 * 1024, pendingFileLimit: Int = 64 << 20,
+                     pendingAge: Duration = StorageEngine.defaultPendingAge) async throws -> TestVolume {
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("strata-\(UUID())").path
-        let engine = try await StorageEngine.openEmbedded(at: directory, pendingFileLimit: pendingFileLimit)
+        let engine = try await StorageEngine.openEmbedded(at: directory, pendingFileLimit: pendingFileLimit, pendingAge: pendingAge)
         let fs = try await engine.createFileSystem(chunkSize: chunkSize)
         return TestVolume(directory: directory, engine: engine, fs: fs)
     }
