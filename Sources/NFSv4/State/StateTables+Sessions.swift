@@ -99,36 +99,21 @@ extension StateTables {
         if let replaced { removeClient(replaced); clientsByOwner[client.owner] = id }
     }
 
+    /// Changed in place (through the dictionary's storage): a session copied out and written back copied
+    /// its slot table on every SEQUENCE, inside the lock every call of every client takes.
     mutating func sequence(session id: SessionID, sequence: UInt32, slot: UInt32, now: Double) -> SequenceOutcome {
-        guard var session = sessions[id] else { return .failure(.badsession) }
-        guard slot < session.slots.count else { return .failure(.badslot) }
-        var entry = session.slots[Int(slot)]
-        if sequence == entry.sequence &+ 1 {
-            if entry.inProgress { return .failure(.seqMisordered) }
-            entry = Slot(sequence: sequence, inProgress: true)
-        } else if sequence == entry.sequence {
-            if entry.inProgress { return .failure(.delay) }
-            if let cached = entry.cachedReply { return .replay(cached) }
-            return .failure(.retryUncachedRep)
-        } else {
-            return .failure(.seqMisordered)
-        }
-        session.slots[Int(slot)] = entry
-        sessions[id] = session
-        clients[session.client]?.lastRenewal = now
-        return .execute(maxOperations: session.fore.maxOperations, highestSlot: UInt32(session.slots.count - 1),
-                        client: session.client)
+        guard let at = sessions.index(forKey: id) else { return .failure(.badsession) }
+        let outcome = sessions.values[at].begin(sequence: sequence, slot: slot)
+        if case .execute(_, _, let client) = outcome { clients[client]?.lastRenewal = now }
+        return outcome
     }
 
     /// Ends the request in a slot, keeping its reply for retransmissions when asked to. A reply larger
     /// than the agreed cached size is not kept (a retransmission then gets RETRY_UNCACHED_REP), which
     /// bounds the cache to slots × maxResponseSizeCached per session.
     mutating func finishSequence(session id: SessionID, slot: UInt32, reply: ByteBuffer?) {
-        guard var session = sessions[id], slot < session.slots.count else { return }
-        session.slots[Int(slot)].inProgress = false
-        let fits = (reply?.readableBytes ?? 0) <= Int(session.fore.maxResponseSizeCached)
-        session.slots[Int(slot)].cachedReply = fits ? reply : nil
-        sessions[id] = session
+        guard let at = sessions.index(forKey: id) else { return }
+        sessions.values[at].finish(slot: slot, reply: reply)
     }
 
     mutating func destroySession(_ id: SessionID) throws(NFSStatus) {
@@ -161,5 +146,32 @@ extension StateTables {
         }
         guard inGrace, let client = clients[id], !client.reclaimComplete else { throw .noGrace }
         guard restartedOwners.contains(client.owner) else { throw .reclaimBad }
+    }
+}
+
+extension StateTables.Session {
+    /// SEQUENCE's slot check (RFC 8881 §18.46.3): the next sequence id starts a request, the same one is a
+    /// retransmission.
+    mutating func begin(sequence: UInt32, slot: UInt32) -> SequenceOutcome {
+        guard slot < slots.count else { return .failure(.badslot) }
+        let entry = slots[Int(slot)]
+        if sequence == entry.sequence &+ 1 {
+            if entry.inProgress { return .failure(.seqMisordered) }
+            slots[Int(slot)] = StateTables.Slot(sequence: sequence, inProgress: true)
+        } else if sequence == entry.sequence {
+            if entry.inProgress { return .failure(.delay) }
+            if let cached = entry.cachedReply { return .replay(cached) }
+            return .failure(.retryUncachedRep)
+        } else {
+            return .failure(.seqMisordered)
+        }
+        return .execute(maxOperations: fore.maxOperations, highestSlot: UInt32(slots.count - 1), client: client)
+    }
+
+    mutating func finish(slot: UInt32, reply: ByteBuffer?) {
+        guard slot < slots.count else { return }
+        slots[Int(slot)].inProgress = false
+        let fits = (reply?.readableBytes ?? 0) <= Int(fore.maxResponseSizeCached)
+        slots[Int(slot)].cachedReply = fits ? reply : nil
     }
 }
