@@ -83,11 +83,7 @@ final class RPCClientHandler: ChannelDuplexHandler {
 
     init(credential: RPCCredential) {
         var b = ByteBuffer()
-        switch credential {
-        case .none: b.xdrU32(AuthFlavor.none); b.xdrU32(0)
-        case .sys(let p): b.xdrU32(AuthFlavor.sys); b.xdrOpaque(p.encoded())
-        }
-        b.xdrU32(AuthFlavor.none); b.xdrU32(0)
+        credential.encodeWithVerifier(into: &b)
         authentication = Array(b.readableBytesView)
     }
 

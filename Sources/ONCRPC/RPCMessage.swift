@@ -44,6 +44,15 @@ public struct AuthSysParameters: Sendable, Hashable {
 public enum RPCCredential: Sendable, Hashable {
     case none
     case sys(AuthSysParameters)
+
+    /// The credential and the AUTH_NONE verifier, as a call carries them after its procedure number.
+    public func encodeWithVerifier(into b: inout ByteBuffer) {
+        switch self {
+        case .none: b.xdrU32(AuthFlavor.none); b.xdrU32(0)
+        case .sys(let p): b.xdrU32(AuthFlavor.sys); b.xdrOpaque(p.encoded())
+        }
+        b.xdrU32(AuthFlavor.none); b.xdrU32(0)
+    }
 }
 
 public struct RPCCall: Sendable {
@@ -139,11 +148,7 @@ extension RPCCall {
                               credential: RPCCredential, arguments: ByteBuffer) -> ByteBuffer {
         var b = ByteBuffer()
         b.xdrU32(xid); b.xdrU32(0); b.xdrU32(2); b.xdrU32(program); b.xdrU32(version); b.xdrU32(procedure)
-        switch credential {
-        case .none: b.xdrU32(AuthFlavor.none); b.xdrU32(0)
-        case .sys(let p): b.xdrU32(AuthFlavor.sys); b.xdrOpaque(p.encoded())
-        }
-        b.xdrU32(AuthFlavor.none); b.xdrU32(0)
+        credential.encodeWithVerifier(into: &b)
         var args = arguments
         b.writeBuffer(&args)
         return b
