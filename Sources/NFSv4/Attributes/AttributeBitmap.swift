@@ -39,16 +39,6 @@ public struct AttributeBitmap: Hashable, Sendable {
         return out
     }
 
-    /// `self ∩ kept − dropped`, in one pass (what a GETATTR answers of what it asked for).
-    public func intersection(_ kept: AttributeBitmap, subtracting dropped: AttributeBitmap) -> AttributeBitmap {
-        let count = min(words.count, kept.words.count)
-        var out = AttributeBitmap(words: [])
-        out.words.reserveCapacity(count)
-        for i in 0..<count { out.words.append(words[i] & kept.words[i] & ~(i < dropped.words.count ? dropped.words[i] : 0)) }
-        while out.words.last == 0 { out.words.removeLast() }
-        return out
-    }
-
     public func subtracting(_ other: AttributeBitmap) -> AttributeBitmap {
         var out = self
         for i in 0..<min(words.count, other.words.count) { out.words[i] &= ~other.words[i] }

@@ -26,7 +26,7 @@ enum AttributeEncoder {
 
     /// What of `requested` is answered (supported and readable).
     static func returned(_ requested: AttributeBitmap) -> AttributeBitmap {
-        requested.intersection(Attr.supported, subtracting: Attr.writeOnly)
+        requested.intersection(Attr.supported).subtracting(Attr.writeOnly)
     }
 
     /// fattr4 for an already reduced bitmap and its bits (READDIR works them out once per call, not per entry).
