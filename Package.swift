@@ -22,7 +22,7 @@ let package = Package(
         .package(url: "https://github.com/HdrHistogram/hdrhistogram-swift.git", from: "0.2.0"),
     ],
     targets: [
-        // Linux calls Swift's Glibc module leaves out (sync_file_range, mallopt).
+        // Linux calls Swift's Glibc module leaves out (sync_file_range, mallopt, RUSAGE_THREAD).
         .target(name: "CStrataLinux"),
         // A lock that does not convoy under contention (Swift's Mutex is a priority-inheritance futex on Linux).
         .target(name: "Locking", dependencies: ["CStrataLinux"]),
@@ -50,7 +50,7 @@ let package = Package(
         .target(name: "XDR", dependencies: [.product(name: "NIOCore", package: "swift-nio")]),
         // RFC 5531 messages, record marking, AUTH_SYS, and a TCP server dispatching (program, version).
         .target(name: "ONCRPC", dependencies: [
-            "XDR",
+            "XDR", "CStrataLinux",
             .product(name: "NIOCore", package: "swift-nio"),
             .product(name: "NIOPosix", package: "swift-nio"),
             .product(name: "Logging", package: "swift-log"),

@@ -65,4 +65,9 @@ static inline void strata_keep_freed_memory(int bytes) {
 #endif
 }
 
+/// Counts one unit of work done by the calling thread; at every `period`th, gives up the CPU (sched_yield)
+/// when the thread has not blocked since the previous one, so one that never waits shares its core at a finer
+/// grain than the scheduler's slice. In shim.c: RUSAGE_THREAD needs a glibc header this module cannot import.
+void strata_yield_if_busy(int period);
+
 #endif
