@@ -18,6 +18,8 @@ struct NFSBench: AsyncParsableCommand {
     var files: Int = 4000
     @Option(help: "GETATTR calls (over all sessions).")
     var stats: Int = 64000
+    @Option(help: "Whole listings of the directory per session (one is a few READDIR calls: too short to time alone).")
+    var listings: Int = 8
     @Option(name: .customLong("file-mib"), help: "Size of the sequentially written and read file, in MiB.")
     var fileMiB: Int = 1024
     @Option(help: "Outstanding 1 MiB calls during sequential I/O (session slots).")
@@ -40,11 +42,12 @@ struct NFSBench: AsyncParsableCommand {
         let group = MultiThreadedEventLoopGroup(numberOfThreads: 2)
         var workloads = NFSWorkloads(host: String(server[..<colon]), port: port,
                                      exportPath: export.split(separator: "/").map(String.init),
-                                     sessions: sessions, files: files, stats: stats, fileMiB: fileMiB, depth: depth,
+                                     sessions: sessions, files: files, stats: stats, listings: listings, fileMiB: fileMiB, depth: depth,
                                      randomOps: randomOps, clients: clients, clientOps: clientOps,
                                      only: only.map { Set($0.split(separator: ",").map(String.init)) }, group: group)
         workloads.logLatencies = latencyLog != nil
-        print("bench nfs against \(server) export \(export): \(sessions) sessions, \(files) files, \(fileMiB) MiB at depth \(depth), "
+        print("bench nfs against \(server) export \(export): \(sessions) sessions, \(files) files "
+              + "listed \(listings)x, \(fileMiB) MiB at depth \(depth), "
               + "\(randomOps) random ops, \(clients) clients")
         let figures = try await workloads.runAll()
         printTable(figures)

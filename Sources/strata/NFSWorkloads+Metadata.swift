@@ -40,22 +40,25 @@ extension NFSWorkloads {
         let listings = only.map { $0.contains("readdir") } ?? true
         let (listed, listSeconds) = try await concurrently(listings ? m : 0, through: { sessions[$0] }) { s in
             var latencies = newLatencies()
-            var cookie: UInt64 = 0, verifier = [UInt8](repeating: 0, count: 8), eof = false
-            while !eof {
-                var r = try await latencies.time {
-                    try await sessions[s].compound([.putfh(run), .readdir(cookie: cookie, verifier: verifier, maxCount: 65536,
-                                                                            attributes: [NFSAttribute.type, NFSAttribute.fileid])])
+            for _ in 0..<max(1, self.listings) {
+                var cookie: UInt64 = 0, verifier = [UInt8](repeating: 0, count: 8), eof = false
+                while !eof {
+                    var r = try await latencies.time {
+                        try await sessions[s].compound([.putfh(run), .readdir(cookie: cookie, verifier: verifier, maxCount: 65536,
+                                                                                attributes: [NFSAttribute.type, NFSAttribute.fileid])])
+                    }
+                    try r.skip(22)
+                    let page = try r.directoryEntries()
+                    for _ in page.entries { _ = entries.take() }
+                    (verifier, eof) = (page.verifier, page.eof)
+                    if let last = page.entries.last { cookie = last.cookie } else if !eof { throw RPCClientError("empty READDIR page") }
                 }
-                try r.skip(22)
-                let page = try r.directoryEntries()
-                for _ in page.entries { _ = entries.take() }
-                (verifier, eof) = (page.verifier, page.eof)
-                if let last = page.entries.last { cookie = last.cookie } else if !eof { throw RPCClientError("empty READDIR page") }
             }
             return latencies
         }
         let entryCount = entries.take()
-        guard entryCount == (listings ? all.count * m : 0) else { throw RPCClientError("listed \(entryCount) entries, expected \(all.count * m)") }
+        let expected = listings ? all.count * m * max(1, self.listings) : 0
+        guard entryCount == expected else { throw RPCClientError("listed \(entryCount) entries, expected \(expected)") }
 
         let (removed, removeSeconds) = try await concurrently(m, through: { sessions[$0] }) { s in
             var latencies = newLatencies()

@@ -12,6 +12,8 @@ struct NFSWorkloads: Sendable {
     var sessions: Int
     var files: Int
     var stats: Int
+    /// Whole listings of the directory each session makes.
+    var listings: Int
     var fileMiB: Int
     var depth: Int
     var randomOps: Int
