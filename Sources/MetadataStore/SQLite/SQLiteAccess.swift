@@ -83,13 +83,18 @@ final class SQLiteAccess: MetadataWriter {
     }
 
     func inodes(_ ids: [InodeID]) throws -> [Inode?] {
-        // One look at the cache for all of them (a READDIR page took its lock once per entry).
-        let cached = invalidatesCache ? nil : cache.get(ids)
-        return try ids.indices.map { i in
-            if let changed = uncommitted(ids[i]) { return changed }
-            if let hit = cached?[i] { return hit }
-            return try storedInode(ids[i])
+        // One look at the cache for all of them (a READDIR page took its lock once per entry), then only the
+        // misses and this batch's own changes (none in a read) are looked up one by one.
+        var found = invalidatesCache ? [Inode?](repeating: nil, count: ids.count) : cache.get(ids)
+        let changedHere = !operationChanges.isEmpty || !batchChanges.isEmpty
+        for i in found.indices {
+            if changedHere, let changed = uncommitted(ids[i]) {
+                found[i] = changed
+            } else if found[i] == nil {
+                found[i] = try storedInode(ids[i])
+            }
         }
+        return found
     }
 
     private func storedInode(_ id: InodeID) throws -> Inode? {

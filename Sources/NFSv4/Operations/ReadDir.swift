@@ -16,7 +16,9 @@ extension Operations {
         let dir = try await ctx.currentDirectory()
         // cookieverf (8) + the end of the list (4) + eof (4) + the result status and op already written.
         let budget = min(maxcount, Int(SessionLimits.maxResponseSize)) - 24
-        var entries = ByteBuffer()
+        // The entries go straight into the reply, after the verifier; one that does not fit is cut off again.
+        out.xdrFixedOpaque([UInt8](repeating: 0, count: 8))
+        out.reserveCapacity(minimumWritableBytes: budget + 8)
         var used = 0, names = 0, count = 0
         var after = cookie
         var eof = false
@@ -30,17 +32,17 @@ extension Operations {
         fill: while true {
             let page = try await ctx.fs.readdir(dir.inode, after: after, limit: pageSize, as: ctx.caller)
             for entry in page.entries {
-                let mark = entries.writerIndex
-                entries.xdrBool(true)
-                entries.xdrU64(entry.cookie)
-                entries.xdrOpaque(entry.name.bytes)
+                let mark = out.writerIndex
+                out.xdrBool(true)
+                out.xdrU64(entry.cookie)
+                out.xdrOpaque(entry.name.bytes)
                 let source = attributeSource(ctx, ctx.handle(entry.attributes.id), entry.attributes,
                                              wantsHandle: wantsHandle, stats: stats)
-                AttributeEncoder.encode(returned, bits: bits, source, into: &entries)
-                let size = entries.writerIndex - mark
+                AttributeEncoder.encode(returned, bits: bits, source, into: &out)
+                let size = out.writerIndex - mark
                 let nameCost = 12 + (entry.name.bytes.count + 3) & ~3
                 if used + size > budget || (dircount > 0 && count > 0 && names + nameCost > dircount) {
-                    entries.moveWriterIndex(to: mark)
+                    out.moveWriterIndex(to: mark)
                     break fill
                 }
                 used += size
@@ -54,8 +56,6 @@ extension Operations {
             pageSize = max(16, min(1024, (budget - used) / max(1, used / max(1, count)) + 8))
         }
         if count == 0 && !eof { throw NFSStatus.toosmall }
-        out.xdrFixedOpaque([UInt8](repeating: 0, count: 8))
-        out.writeBuffer(&entries)
         out.xdrBool(false)
         out.xdrBool(eof)
     }
