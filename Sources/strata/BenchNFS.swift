@@ -42,7 +42,8 @@ struct NFSBench: AsyncParsableCommand {
         let group = MultiThreadedEventLoopGroup(numberOfThreads: 2)
         var workloads = NFSWorkloads(host: String(server[..<colon]), port: port,
                                      exportPath: export.split(separator: "/").map(String.init),
-                                     sessions: sessions, files: files, stats: stats, listings: listings, fileMiB: fileMiB, depth: depth,
+                                     sessions: sessions, files: files, stats: stats, listings: listings,
+                                     fileMiB: fileMiB, depth: depth,
                                      randomOps: randomOps, clients: clients, clientOps: clientOps,
                                      only: only.map { Set($0.split(separator: ",").map(String.init)) }, group: group)
         workloads.logLatencies = latencyLog != nil

@@ -37,10 +37,11 @@ extension NFSWorkloads {
         }
 
         let entries = Cursor()
-        let listings = only.map { $0.contains("readdir") } ?? true
-        let (listed, listSeconds) = try await concurrently(listings ? m : 0, through: { sessions[$0] }) { s in
+        let listsDirectory = only.map { $0.contains("readdir") } ?? true
+        let passes = listsDirectory ? max(1, listings) : 0
+        let (listed, listSeconds) = try await concurrently(listsDirectory ? m : 0, through: { sessions[$0] }) { s in
             var latencies = newLatencies()
-            for _ in 0..<max(1, self.listings) {
+            for _ in 0..<passes {
                 var cookie: UInt64 = 0, verifier = [UInt8](repeating: 0, count: 8), eof = false
                 while !eof {
                     var r = try await latencies.time {
@@ -57,7 +58,7 @@ extension NFSWorkloads {
             return latencies
         }
         let entryCount = entries.take()
-        let expected = listings ? all.count * m * max(1, self.listings) : 0
+        let expected = all.count * m * passes
         guard entryCount == expected else { throw RPCClientError("listed \(entryCount) entries, expected \(expected)") }
 
         let (removed, removeSeconds) = try await concurrently(m, through: { sessions[$0] }) { s in
