@@ -53,6 +53,11 @@ public struct AttributeBitmap: Hashable, Sendable {
     }
 
     func encode(into b: inout ByteBuffer) { b.xdrArray(words) { $0.xdrU32($1) } }
+
+    func encode(into w: inout XDRRawWriter) {
+        w.xdrU32(UInt32(words.count))
+        for word in words { w.xdrU32(word) }
+    }
 }
 
 /// fattr4 attribute numbers (RFC 8881 §5).

@@ -33,17 +33,28 @@ enum AttributeEncoder {
     /// The values go straight into `out` behind a length patched at the end: every XDR value is a whole
     /// number of 4-byte units, so the opaque needs no padding.
     static func encode(_ returned: AttributeBitmap, bits: [Int], _ source: AttributeSource, into out: inout ByteBuffer) {
-        returned.encode(into: &out)
-        let lengthAt = out.writerIndex
-        out.xdrU32(0)
-        for bit in bits { encodeValue(bit, source, into: &out) }
-        out.setInteger(UInt32(out.writerIndex - lengthAt - 4), at: lengthAt, endianness: .big)
+        out.xdrRaw(maximum: maximumBytes(source)) { encode(returned, bits: bits, source, into: &$0) }
     }
+
+    /// The same into space already taken (READDIR writes a whole entry at once).
+    static func encode(_ returned: AttributeBitmap, bits: [Int], _ source: AttributeSource, into w: inout XDRRawWriter) {
+        returned.encode(into: &w)
+        let lengthAt = w.count
+        w.xdrU32(0)
+        for bit in bits { encodeValue(bit, source, into: &w) }
+        w.setU32(UInt32(w.count - lengthAt - 4), at: lengthAt)
+    }
+
+    /// The most bytes fattr4 takes: every supported attribute, owners of ten digits, and the handle's bytes
+    /// (about 400 bytes, and the handle, were every attribute asked for).
+    static func maximumBytes(_ source: AttributeSource) -> Int { 768 + source.handleBytes.count }
 
     /// Just the values, for VERIFY/NVERIFY comparisons.
     static func values(_ bitmap: AttributeBitmap, _ source: AttributeSource) -> ByteBuffer {
         var values = ByteBuffer()
-        for bit in bitmap.bits { encodeValue(bit, source, into: &values) }
+        values.xdrRaw(maximum: maximumBytes(source)) { w in
+            for bit in bitmap.bits { encodeValue(bit, source, into: &w) }
+        }
         return values
     }
 
@@ -59,12 +70,12 @@ enum AttributeEncoder {
         }
     }
 
-    static func time(_ t: Timestamp, into b: inout ByteBuffer) {
+    static func time(_ t: Timestamp, into b: inout XDRRawWriter) {
         b.xdrI64(t.seconds)
         b.xdrU32(t.subsecondNanoseconds)
     }
 
-    private static func encodeValue(_ bit: Int, _ s: AttributeSource, into b: inout ByteBuffer) {
+    private static func encodeValue(_ bit: Int, _ s: AttributeSource, into b: inout XDRRawWriter) {
         let a = s.attributes
         switch bit {
         case Attr.supportedAttrs: Attr.supported.encode(into: &b)

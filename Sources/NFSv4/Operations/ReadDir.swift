@@ -16,9 +16,10 @@ extension Operations {
         let dir = try await ctx.currentDirectory()
         // cookieverf (8) + the end of the list (4) + eof (4) + the result status and op already written.
         let budget = min(maxcount, Int(SessionLimits.maxResponseSize)) - 24
-        // The entries go straight into the reply, after the verifier; one that does not fit is cut off again.
+        // The entries go straight into the reply, after the verifier; one that does not fit is cut off again
+        // (there is room for the largest entry past the budget).
         out.xdrFixedOpaque([UInt8](repeating: 0, count: 8))
-        out.reserveCapacity(minimumWritableBytes: budget + 8)
+        out.reserveCapacity(minimumWritableBytes: budget + 8 + 2048)
         var used = 0, names = 0, count = 0
         var after = cookie
         var eof = false
@@ -33,12 +34,15 @@ extension Operations {
             let page = try await ctx.fs.readdir(dir.inode, after: after, limit: pageSize, as: ctx.caller)
             for entry in page.entries {
                 let mark = out.writerIndex
-                out.xdrBool(true)
-                out.xdrU64(entry.cookie)
-                out.xdrOpaque(entry.name.bytes)
                 let source = attributeSource(ctx, ctx.handle(entry.attributes.id), entry.attributes,
                                              wantsHandle: wantsHandle, stats: stats)
-                AttributeEncoder.encode(returned, bits: bits, source, into: &out)
+                // The whole entry in one write: bool, cookie, name and fattr4.
+                out.xdrRaw(maximum: 16 + entry.name.bytes.count + AttributeEncoder.maximumBytes(source)) { w in
+                    w.xdrBool(true)
+                    w.xdrU64(entry.cookie)
+                    w.xdrOpaque(entry.name.bytes)
+                    AttributeEncoder.encode(returned, bits: bits, source, into: &w)
+                }
                 let size = out.writerIndex - mark
                 let nameCost = 12 + (entry.name.bytes.count + 3) & ~3
                 if used + size > budget || (dircount > 0 && count > 0 && names + nameCost > dircount) {
