@@ -52,12 +52,6 @@ public final class StrataFileSystem: FileSystem {
         do { return try owned(try reader.inode(ino)) } catch { throw mapped(error) }
     }
 
-    func nodes(_ reader: any MetadataReader, _ inos: [InodeID]) throws(FSError) -> [Inode] {
-        let found: [Inode?]
-        do { found = try reader.inodes(inos) } catch { throw mapped(error) }
-        return try found.map { inode throws(FSError) in try owned(inode) }
-    }
-
     /// An inode that exists and belongs to this file system; a handle from another one is stale.
     private func owned(_ found: Inode?) throws(FSError) -> Inode {
         guard let found, found.fileSystem == id else { throw .stale }
@@ -140,9 +134,14 @@ public final class StrataFileSystem: FileSystem {
             try Permissions.require(.read, directory, caller)
             let found = try r.entries(dir, after: cookie, limit: limit + 1)
             let shown = found.prefix(limit)
-            let inodes = try self.nodes(r, shown.map(\.inode))
-            let entries = zip(shown, inodes).map { e, inode in
-                DirEntry(name: Name(stored: e.name), cookie: e.cookie, attributes: Attributes(inode))
+            let inodes: [Inode?]
+            do { inodes = try r.inodes(shown.map(\.inode)) } catch { throw self.mapped(error) }
+            // One pass from the looked-up rows to the page: an inode row is copied once, not once per step.
+            var entries: [DirEntry] = []
+            entries.reserveCapacity(shown.count)
+            for (e, inode) in zip(shown, inodes) {
+                guard let inode, inode.fileSystem == self.id else { throw FSError.stale }
+                entries.append(DirEntry(name: Name(stored: e.name), cookie: e.cookie, attributes: Attributes(inode)))
             }
             return DirPage(entries: entries, eof: found.count <= limit, verifier: 0)
         }

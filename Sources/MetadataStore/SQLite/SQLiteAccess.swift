@@ -117,16 +117,21 @@ final class SQLiteAccess: MetadataWriter {
     func entries(_ directory: InodeID, after cookie: UInt64, limit: Int) throws -> [DirEntryRecord] {
         let stmt = try db.cachedStatement(
             sql: "SELECT cookie, name, ino FROM dentry WHERE dir = ? AND cookie > ? ORDER BY cookie LIMIT ?")
-        let rows = try Row.fetchCursor(stmt, arguments: [Int64(bitPattern: directory),
-                                                         Int64(clamping: cookie), max(0, limit)])
-        var result: [DirEntryRecord] = []
-        result.reserveCapacity(max(0, min(limit, 1024)))
-        while let row = try rows.next() {
-            let name: BlobBytes = row[1]
-            result.append(DirEntryRecord(directory: directory, name: name.bytes,
-                                         inode: UInt64(bitPattern: row[2]), cookie: UInt64(bitPattern: row[0])))
+        // Stepped through SQLite's own calls: GRDB's cursor and row decoding cost a 1,000-entry page about
+        // as much as the query itself.
+        return try stmt.rawStep { row, step in
+            sqlite3_bind_int64(row, 1, Int64(bitPattern: directory))
+            sqlite3_bind_int64(row, 2, Int64(clamping: cookie))
+            sqlite3_bind_int64(row, 3, Int64(max(0, limit)))
+            var result: [DirEntryRecord] = []
+            result.reserveCapacity(max(0, min(limit, 1024)))
+            while try step() {
+                result.append(DirEntryRecord(directory: directory, name: BlobBytes(sqliteStatement: row, index: 1).bytes,
+                                             inode: UInt64(bitPattern: sqlite3_column_int64(row, 2)),
+                                             cookie: UInt64(bitPattern: sqlite3_column_int64(row, 0))))
+            }
+            return result
         }
-        return result
     }
 
     func hasEntries(_ directory: InodeID) throws -> Bool {

@@ -28,8 +28,9 @@ extension Operations {
         let bits = returned.bits
         let wantsHandle = returned.contains(Attr.filehandle)
         let stats = returned.intersection(Attr.fileSystemWide).isEmpty ? nil : try await ctx.fs.statfs()
-        // Entries take 40 bytes and up: ask for about as many as the reply could hold, in one transaction.
-        var pageSize = max(16, min(1024, budget / 48))
+        // Entries take 40 bytes and up: ask for about as many as the reply could hold, and a few more, so that
+        // a reply of entries that size is one transaction (a page that just fits took a second for its eof).
+        var pageSize = max(16, min(4096, budget / 48 + 8))
         fill: while true {
             let page = try await ctx.fs.readdir(dir.inode, after: after, limit: pageSize, as: ctx.caller)
             for entry in page.entries {
@@ -57,7 +58,7 @@ extension Operations {
             if page.eof { eof = true; break }
             // Then about as many as the rest of the reply holds at the size entries have had so far (reading
             // a full page for the last few that fit cost as much as the reply itself).
-            pageSize = max(16, min(1024, (budget - used) / max(1, used / max(1, count)) + 8))
+            pageSize = max(16, min(4096, (budget - used) / max(1, used / max(1, count)) + 8))
         }
         if count == 0 && !eof { throw NFSStatus.toosmall }
         out.xdrBool(false)
