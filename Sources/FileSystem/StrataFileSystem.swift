@@ -140,7 +140,7 @@ public final class StrataFileSystem: FileSystem {
             var entries: [DirEntry] = []
             entries.reserveCapacity(shown.count)
             for (e, inode) in zip(shown, inodes) {
-                guard let inode, inode.fileSystem == self.id else { throw FSError.stale }
+                let inode = try self.owned(inode)
                 entries.append(DirEntry(name: Name(stored: e.name), cookie: e.cookie, attributes: Attributes(inode)))
             }
             return DirPage(entries: entries, eof: found.count <= limit, verifier: 0)

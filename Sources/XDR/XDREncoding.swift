@@ -30,16 +30,8 @@ extension ByteBuffer {
 
     /// A number as the XDR string of its decimal digits (NFSv4 owners and groups), with no String between.
     @inlinable public mutating func xdrDecimalString(_ v: UInt32) {
-        var digits = 1, rest = v
-        while rest >= 10 { rest /= 10; digits += 1 }
-        xdrU32(UInt32(digits))
-        let start = writerIndex
-        writeRepeatingByte(0, count: (digits + 3) & ~3)
-        var value = v
-        for at in stride(from: start + digits - 1, through: start, by: -1) {
-            setInteger(UInt8(48 + value % 10), at: at)
-            value /= 10
-        }
+        // Four bytes of length and at most twelve of digits and pad.
+        xdrRaw(maximum: 16) { $0.xdrDecimalString(v) }
     }
 
     @inlinable public mutating func xdrArray<T>(_ items: [T], _ element: (inout ByteBuffer, T) -> Void) {

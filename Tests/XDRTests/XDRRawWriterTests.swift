@@ -8,7 +8,7 @@ import XDR
         var expected = ByteBuffer()
         expected.xdrU32(7); expected.xdrU64(0x0102_0304_0506_0708); expected.xdrI64(-2); expected.xdrBool(true)
         expected.xdrOpaque([1, 2, 3, 4, 5]); expected.xdrFixedOpaque([9, 9, 9]); expected.xdrOpaque([UInt8]())
-        expected.xdrDecimalString(0); expected.xdrDecimalString(4_294_967_295); expected.xdrDecimalString(1000)
+        expected.xdrString("0"); expected.xdrString("4294967295"); expected.xdrString("1000")
 
         // Space that held other bytes before: the pads must come out zero, not whatever was there.
         var raw = ByteBuffer(repeating: 0xEE, count: 256)
