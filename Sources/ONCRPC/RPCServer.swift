@@ -34,6 +34,10 @@ public final class RPCServer: Sendable {
     private let connections = ConnectionSet()
     private let logger = Logger(label: "strata.rpc")
 
+    /// `threads` event loops. Four, on 2 cores, first brought GETATTR p99 at 16 sessions from ~2 ms to ~1 ms
+    /// (eight were worse). Two, tried again in whole `bench nfs` runs alternated with four, matched that p99
+    /// (0.75-0.83 ms against 0.78-0.88) but lost creates 3 of 3 (9.1-10.0k ops/s against 10.5-11.0k) and
+    /// 100-client GETATTR 2 of 3, and won removes only 1 of 3.
     public init(programs: [any RPCProgram], maxRecordSize: Int = 2 << 20, threads: Int = 4,
                 filter: ConnectionFilter? = nil) {
         self.programs = Dictionary(programs.map { ($0.program, $0) }, uniquingKeysWith: { a, _ in a })

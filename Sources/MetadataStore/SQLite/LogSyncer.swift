@@ -12,7 +12,8 @@ import Synchronization
 /// committer's own thread: what arrives during the sync waits and goes into the next, larger commit.
 /// (A syncer thread of its own, overlapping a sync with the next commit, cost two thread wake-ups per batch,
 /// and on two cores the committer waited ~150 µs for the syncer to be scheduled against an 80 µs sync:
-/// on this thread removes from 16 sessions won 6 of 6 alternated runs, creates 5 of 6.)
+/// on this thread removes from 16 sessions won 6 of 6 alternated runs, creates 5 of 6. Tried again once the
+/// sync took ~260 µs, as a slower disk made it: the syncer thread won 2 of 5 remove runs, no better.)
 /// Others may see a change a few hundred microseconds before it is durable (as with knfsd, whose changes are
 /// visible in the page cache before it syncs them); its caller never hears of it before.
 final class LogSyncer: Sendable {
