@@ -16,7 +16,9 @@ extension Operations {
         let (data, eof) = try await bulk(count) { try await fs.read(handle.inode, offset: offset, count: count) }
         out.xdrBool(eof)
         guard ctx.isLastOperation, data.readableBytes > 4096 else { out.xdrOpaque(data); return }
-        // The data ends the reply: it goes out as it came from the block store, after the results.
+        // The data ends the reply: it goes out as it came from the block store, after the results. Sending it
+        // from the block's file instead (a FileRegion, sendfile: no pread copy) was tried and lost 3 of 4
+        // alternated 1 GiB reads (2.2-2.8 GB/s against 2.4-3.8): over loopback the client's copy bounds it.
         out.xdrU32(UInt32(data.readableBytes))
         ctx.tail = [data]
         let padding = (4 - data.readableBytes % 4) % 4
