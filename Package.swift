@@ -28,6 +28,9 @@ let package = Package(
         .target(name: "CStrataLinux"),
         // A lock that does not convoy under contention (Swift's Mutex is a priority-inheritance futex on Linux).
         .target(name: "Locking", dependencies: ["CStrataLinux"]),
+        // The vocabulary files are described in (inode and file system ids, file types, timestamps), shared
+        // by the storage layer and everything above FileSystem, so the protocol layer never imports storage.
+        .target(name: "FileSystemTypes"),
         // Immutable content blocks by key (local directory engine).
         .target(name: "BlockStore", dependencies: [
             "CStrataLinux", "Locking",
@@ -38,13 +41,13 @@ let package = Package(
         .target(name: "CSQLiteLogBuffer", dependencies: [.product(name: "GRDBSQLite", package: "GRDB.swift")]),
         // Transactional inode/dentry/chunk records; the SQLite (GRDB) engine.
         .target(name: "MetadataStore", dependencies: [
-            "CStrataLinux", "Locking", "CSQLiteLogBuffer",
+            "FileSystemTypes", "CStrataLinux", "Locking", "CSQLiteLogBuffer",
             .product(name: "GRDB", package: "GRDB.swift"),
             .product(name: "GRDBSQLite", package: "GRDB.swift"),
         ], swiftSettings: onCallersExecutor),
         // POSIX semantics over inodes: the only API the protocol layer sees.
         .target(name: "FileSystem", dependencies: [
-            "MetadataStore", "BlockStore", "Locking",
+            "FileSystemTypes", "MetadataStore", "BlockStore", "Locking",
             .product(name: "NIOCore", package: "swift-nio"),
             .product(name: "Logging", package: "swift-log"),
         ], swiftSettings: onCallersExecutor),
@@ -57,9 +60,10 @@ let package = Package(
             .product(name: "NIOPosix", package: "swift-nio"),
             .product(name: "Logging", package: "swift-log"),
         ], swiftSettings: onCallersExecutor),
-        // NFSv4.1: COMPOUND, one handler per operation, client/session/stateid state.
+        // NFSv4.1: COMPOUND, one handler per operation, client/session/stateid state. It sees storage only
+        // through FileSystem (no MetadataStore here: the compiler keeps the layering).
         .target(name: "NFSv4", dependencies: [
-            "XDR", "ONCRPC", "FileSystem", "MetadataStore", "Locking",
+            "XDR", "ONCRPC", "FileSystem", "Locking",
             .product(name: "Crypto", package: "swift-crypto"),
             .product(name: "NIOCore", package: "swift-nio"),
             .product(name: "Logging", package: "swift-log"),

@@ -1,5 +1,6 @@
 import Foundation
 import JSONValue
+import MetadataStore
 
 /// CreateAccessPoint (ClientToken idempotent), DescribeAccessPoints, DeleteAccessPoint.
 extension ControlPlane {
@@ -64,7 +65,7 @@ extension ControlPlane {
         let id = input["AccessPointId"]!.string!
         guard accessPoints[id] != nil else { throw APIError.accessPointNotFound(id) }
         accessPoints[id] = nil
-        try await forget(kind: ResourceKind.accessPoint, id: id)
+        try await forget(kind: ResourceKind.ControlPlane.accessPoint, id: id)
         return .null
     }
 

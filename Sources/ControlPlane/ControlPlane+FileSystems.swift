@@ -1,6 +1,7 @@
 import FileSystem
 import Foundation
 import JSONValue
+import MetadataStore
 
 /// CreateFileSystem, DescribeFileSystems, UpdateFileSystem, UpdateFileSystemProtection, DeleteFileSystem.
 extension ControlPlane {
@@ -128,12 +129,12 @@ extension ControlPlane {
         guard let fs = fileSystems[id], fs.lifeCycleState == "deleting" else { return }
         for ap in accessPoints.values where ap.fileSystemID == id {
             accessPoints[ap.id] = nil
-            try await forget(kind: ResourceKind.accessPoint, id: ap.id)
+            try await forget(kind: ResourceKind.ControlPlane.accessPoint, id: ap.id)
         }
         try await engine.deleteFileSystem(fs.storageID)
         fileSystems[id] = nil
         policies[id] = nil
-        try await forget(kind: ResourceKind.fileSystem, id: id)
+        try await forget(kind: ResourceKind.ControlPlane.fileSystem, id: id)
     }
 
     /// FileSystemDescription, with SizeInBytes metered from what is stored now.

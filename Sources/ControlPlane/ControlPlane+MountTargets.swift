@@ -1,5 +1,6 @@
 import Foundation
 import JSONValue
+import MetadataStore
 
 /// CreateMountTarget, DescribeMountTargets, DeleteMountTarget and their security groups.
 extension ControlPlane {
@@ -93,7 +94,7 @@ extension ControlPlane {
         mountTargets[id] = mt
         _ = await mountTargetObserver?(.deleted(mt))
         mountTargets[id] = nil
-        try await forget(kind: ResourceKind.mountTarget, id: id)
+        try await forget(kind: ResourceKind.ControlPlane.mountTarget, id: id)
         return .null
     }
 

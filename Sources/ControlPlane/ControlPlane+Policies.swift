@@ -1,5 +1,6 @@
 import IAM
 import JSONValue
+import MetadataStore
 
 /// Lifecycle, file system policy, backup policy, account preferences; replication is not offered.
 extension ControlPlane {
@@ -78,7 +79,7 @@ extension ControlPlane {
         let type = input["ResourceIdType"]!.string!
         resourceIDType = type
         let body = JSON.object(["ResourceIdType": .string(type)]).serialized()
-        try await engine.store.write { try $0.putResource(kind: ResourceKind.account, id: "preferences", body: body) }
+        try await engine.store.write { try $0.putResource(kind: ResourceKind.ControlPlane.account, id: "preferences", body: body) }
         return ["ResourceIdPreference": preference]
     }
 

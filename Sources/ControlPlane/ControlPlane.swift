@@ -36,22 +36,22 @@ public actor ControlPlane {
         self.engine = engine; self.network = network; self.accountID = accountID; self.settleDelay = settleDelay
         let decoder = JSONDecoder()
         let store = engine.store
-        for (_, body) in try await store.read({ try $0.resources(kind: ResourceKind.fileSystem) }) {
+        for (_, body) in try await store.read({ try $0.resources(kind: ResourceKind.ControlPlane.fileSystem) }) {
             let fs = try decoder.decode(FileSystemState.self, from: Data(body))
             fileSystems[fs.id] = fs
         }
         for fs in fileSystems.values {
             if let text = fs.policy { policies[fs.id] = try? PolicyDocument.parse(text, resourcePolicy: true) }
         }
-        for (_, body) in try await store.read({ try $0.resources(kind: ResourceKind.mountTarget) }) {
+        for (_, body) in try await store.read({ try $0.resources(kind: ResourceKind.ControlPlane.mountTarget) }) {
             let mt = try decoder.decode(MountTargetState.self, from: Data(body))
             mountTargets[mt.id] = mt
         }
-        for (_, body) in try await store.read({ try $0.resources(kind: ResourceKind.accessPoint) }) {
+        for (_, body) in try await store.read({ try $0.resources(kind: ResourceKind.ControlPlane.accessPoint) }) {
             let ap = try decoder.decode(AccessPointState.self, from: Data(body))
             accessPoints[ap.id] = ap
         }
-        if let body = try await store.read({ try $0.resource(kind: ResourceKind.account, id: "preferences") }),
+        if let body = try await store.read({ try $0.resource(kind: ResourceKind.ControlPlane.account, id: "preferences") }),
            let type = try? JSON.parse(body)["ResourceIdType"]?.string {
             resourceIDType = type
         }
@@ -129,20 +129,20 @@ public actor ControlPlane {
 
     func persist(_ fs: FileSystemState) async throws {
         let body = try Array(JSONEncoder().encode(fs))
-        try await engine.store.write { try $0.putResource(kind: ResourceKind.fileSystem, id: fs.id, body: body) }
+        try await engine.store.write { try $0.putResource(kind: ResourceKind.ControlPlane.fileSystem, id: fs.id, body: body) }
     }
 
     func persist(_ mt: MountTargetState) async throws {
         let body = try Array(JSONEncoder().encode(mt))
-        try await engine.store.write { try $0.putResource(kind: ResourceKind.mountTarget, id: mt.id, body: body) }
+        try await engine.store.write { try $0.putResource(kind: ResourceKind.ControlPlane.mountTarget, id: mt.id, body: body) }
     }
 
     func persist(_ ap: AccessPointState) async throws {
         let body = try Array(JSONEncoder().encode(ap))
-        try await engine.store.write { try $0.putResource(kind: ResourceKind.accessPoint, id: ap.id, body: body) }
+        try await engine.store.write { try $0.putResource(kind: ResourceKind.ControlPlane.accessPoint, id: ap.id, body: body) }
     }
 
-    func forget(kind: String, id: String) async throws {
+    func forget(kind: ResourceKind, id: String) async throws {
         try await engine.store.write { try $0.deleteResource(kind: kind, id: id) }
     }
 

@@ -53,9 +53,3 @@ public struct AccessPointState: Codable, Sendable {
     var name: String? { tags.first { $0.Key == "Name" }?.Value }
 }
 
-enum ResourceKind {
-    static let fileSystem = "file-system"
-    static let mountTarget = "mount-target"
-    static let accessPoint = "access-point"
-    static let account = "account"
-}

@@ -1,3 +1,4 @@
+@_exported import FileSystemTypes
 import MetadataStore
 import NIOCore
 

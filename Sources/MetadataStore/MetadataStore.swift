@@ -19,9 +19,9 @@ public protocol MetadataReader {
     func forEachInode(_ fileSystem: FileSystemID, _ body: (Inode) throws -> Bool) throws
     func forEachEntry(_ fileSystem: FileSystemID, _ body: (DirEntryRecord) throws -> Bool) throws
     func forEachChunk(_ fileSystem: FileSystemID, _ body: (Chunk) throws -> Bool) throws
-    /// Control-plane resources (file systems, mount targets, access points, ...) as opaque JSON bodies.
-    func resource(kind: String, id: String) throws -> [UInt8]?
-    func resources(kind: String) throws -> [(id: String, body: [UInt8])]
+    /// Resources of the layers above (EFS resources, NFS client records, ...) as opaque bodies.
+    func resource(kind: ResourceKind, id: String) throws -> [UInt8]?
+    func resources(kind: ResourceKind) throws -> [(id: String, body: [UInt8])]
 }
 
 /// Changes inside one transaction. Nothing is visible to others, or durable, until the transaction commits.
@@ -44,8 +44,8 @@ public protocol MetadataWriter: MetadataReader {
     func removeGarbage(_ blocks: [String]) throws
     /// Deletes a whole file system: its inodes, entries and chunks (blocks go to the garbage list).
     func deleteFileSystem(_ id: FileSystemID) throws
-    func putResource(kind: String, id: String, body: [UInt8]) throws
-    func deleteResource(kind: String, id: String) throws
+    func putResource(kind: ResourceKind, id: String, body: [UInt8]) throws
+    func deleteResource(kind: ResourceKind, id: String) throws
 }
 
 public enum MetadataStoreError: Error, Sendable, Equatable {

@@ -1,5 +1,4 @@
 import FileSystem
-import MetadataStore
 
 /// An access point as the data path applies it.
 public struct AccessPointExport: Sendable, Hashable {

@@ -1,7 +1,6 @@
 import Crypto
 import FileSystem
 import Foundation
-import MetadataStore
 import Synchronization
 import XDR
 

@@ -1,6 +1,5 @@
 import FileSystem
 import Foundation
-import MetadataStore
 import Logging
 import NIOCore
 import ONCRPC
@@ -18,14 +17,14 @@ public struct NFSServerConfiguration: Sendable {
 public final class NFSServer: RPCProgram {
     public let program = NFSProtocol.program
     public let versions: ClosedRange<UInt32> = 4...4
-    public let fileSystem: any FileSystem
+    /// Reached only through an `ExportGate`, which applies the export's rules to every call.
+    private let fileSystem: any FileSystem
     public let state: NFSState
     public let configuration: NFSServerConfiguration
     public let codec: FileHandleCodec
     let export: (any NFSExportPolicy)?
-    let clientRecords: (any NFSClientRecords)?
-    /// Access point root directories already resolved (or created).
-    let accessPointRoots = Mutex<[String: InodeID]>([:])
+    let clientRecords: (any ClientRecordStore)?
+    private let accessPointRoots = AccessPointRoots()
     let logger = Logger(label: "strata.nfs")
     /// STRATA_NFS_TRACE=1 logs every operation and its status (for diagnosing a client's behaviour).
     let trace = ProcessInfo.processInfo.environment["STRATA_NFS_TRACE"] == "1"
@@ -33,7 +32,7 @@ public final class NFSServer: RPCProgram {
     /// `epoch` must change on every restart (the store's open count does): it makes stateids and client ids
     /// of an earlier boot recognisably stale.
     public init(fileSystem: any FileSystem, epoch: UInt32, handleKey: [UInt8], configuration: NFSServerConfiguration = .init(),
-                export: (any NFSExportPolicy)? = nil, clientRecords: (any NFSClientRecords)? = nil) {
+                export: (any NFSExportPolicy)? = nil, clientRecords: (any ClientRecordStore)? = nil) {
         self.fileSystem = fileSystem
         self.configuration = configuration
         codec = FileHandleCodec(key: handleKey)
@@ -41,6 +40,11 @@ public final class NFSServer: RPCProgram {
         self.clientRecords = clientRecords
         state = NFSState(epoch: epoch, leaseSeconds: Double(configuration.leaseSeconds),
                          graceSeconds: configuration.graceSeconds)
+    }
+
+    /// The file system as `caller` may use it through this export.
+    func gate(for caller: Caller) -> ExportGate {
+        ExportGate(fileSystem: fileSystem, export: export, roots: accessPointRoots, caller: caller)
     }
 
     public func call(procedure: UInt32, version: UInt32, arguments: ByteBuffer, context: RPCCallContext) async -> RPCReply {

@@ -46,7 +46,7 @@ public enum NFSStatus: UInt32, Error, Sendable {
 }
 
 /// nfs_opnum4.
-public enum OpCode: UInt32, Sendable {
+public enum OpCode: UInt32, Sendable, CaseIterable {
     case access = 3, close = 4, commit = 5, create = 6, delegpurge = 7, delegreturn = 8, getattr = 9
     case getfh = 10, link = 11, lock = 12, lockt = 13, locku = 14, lookup = 15, lookupp = 16, nverify = 17
     case open = 18, openattr = 19, openConfirm = 20, openDowngrade = 21, putfh = 22, putpubfh = 23

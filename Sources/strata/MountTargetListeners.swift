@@ -58,7 +58,7 @@ final class MountTargetListeners: Sendable {
         configuration.serverOwner = "strata-" + mt.id
         let nfs = NFSServer(fileSystem: fs, epoch: UInt32(truncatingIfNeeded: engine.store.openCount), handleKey: handleKey,
                             configuration: configuration, export: ControlPlaneExport(control: control),
-                            clientRecords: StoreClientRecords(store: engine.store, scope: mt.id))
+                            clientRecords: engine.clientRecords(scope: mt.id))
         await nfs.restoreClients()
         let server = RPCServer(programs: [nfs], filter: { remote, _ in allowed.admits(remote) })
         do {

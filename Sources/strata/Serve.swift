@@ -81,7 +81,7 @@ struct Serve: AsyncParsableCommand {
         try Self.createAdminOnFirstStart(identities, dataDir: dataDir)
         let control = try await ControlPlane(engine: engine, network: network, accountID: identities.accountID)
         let defaultID = try await control.adoptDefault(storageID: fs.id)
-        let handleKey = try await Self.handleKey(engine)
+        let handleKey = try await engine.secret("file-handle-key", orMake: FileHandleCodec.newKey)
 
         var configuration = NFSServerConfiguration()
         configuration.leaseSeconds = leaseSeconds
@@ -89,7 +89,7 @@ struct Serve: AsyncParsableCommand {
         let export = ControlPlaneExport(control: control)
         let nfs = NFSServer(fileSystem: fs, epoch: UInt32(truncatingIfNeeded: engine.store.openCount), handleKey: handleKey,
                             configuration: configuration, export: export,
-                            clientRecords: StoreClientRecords(store: engine.store, scope: "default"))
+                            clientRecords: engine.clientRecords(scope: "default"))
         await nfs.restoreClients()
         say("  grace period: \(nfs.state.inGrace ? "\(grace) s, for clients known before this start to reclaim" : "none (no clients to reclaim)")")
         let expiry = Task { await nfs.runMaintenance() }
@@ -135,14 +135,6 @@ struct Serve: AsyncParsableCommand {
         say("  created the admin access key (shown once; " + (saved ? "also saved to \(path), mode 600):" : "could not be saved to \(path)):"))
         say("    AccessKeyId: \(key.id)")
         say("    SecretAccessKey: \(key.secret)")
-    }
-
-    /// The key that authenticates file handles, made once per store so handles survive restarts.
-    static func handleKey(_ engine: StorageEngine) async throws -> [UInt8] {
-        if let key = try await engine.store.read({ try $0.resource(kind: "server", id: "file-handle-key") }) { return key }
-        let key = FileHandleCodec.newKey()
-        try await engine.store.write { try $0.putResource(kind: "server", id: "file-handle-key", body: key) }
-        return key
     }
 
     static func split(_ address: String) throws -> (String, Int) {

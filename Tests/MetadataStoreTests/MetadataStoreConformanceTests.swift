@@ -292,18 +292,18 @@ import Testing
         let dir = StoreEngine.scratch()
         var store = try engine.open(dir)
         try await store.write { w in
-            try w.putResource(kind: "file-system", id: "fs-1", body: Array("one".utf8))
-            try w.putResource(kind: "file-system", id: "fs-2", body: Array("two".utf8))
-            try w.putResource(kind: "mount-target", id: "fs-1", body: Array("other kind".utf8))
-            try w.putResource(kind: "file-system", id: "fs-1", body: Array("one, updated".utf8))
+            try w.putResource(kind: ResourceKind.ControlPlane.fileSystem, id: "fs-1", body: Array("one".utf8))
+            try w.putResource(kind: ResourceKind.ControlPlane.fileSystem, id: "fs-2", body: Array("two".utf8))
+            try w.putResource(kind: ResourceKind.ControlPlane.mountTarget, id: "fs-1", body: Array("other kind".utf8))
+            try w.putResource(kind: ResourceKind.ControlPlane.fileSystem, id: "fs-1", body: Array("one, updated".utf8))
         }
-        try await store.write { try $0.deleteResource(kind: "file-system", id: "fs-2") }
+        try await store.write { try $0.deleteResource(kind: ResourceKind.ControlPlane.fileSystem, id: "fs-2") }
         try await store.close()
         store = try engine.open(dir)
-        let all = try await store.read { try $0.resources(kind: "file-system") }
+        let all = try await store.read { try $0.resources(kind: ResourceKind.ControlPlane.fileSystem) }
         #expect(all.map(\.id) == ["fs-1"] && all.first?.body == Array("one, updated".utf8))
-        #expect(try await store.read { try $0.resource(kind: "mount-target", id: "fs-1") } == Array("other kind".utf8))
-        #expect(try await store.read { try $0.resource(kind: "access-point", id: "x") } == nil)
+        #expect(try await store.read { try $0.resource(kind: ResourceKind.ControlPlane.mountTarget, id: "fs-1") } == Array("other kind".utf8))
+        #expect(try await store.read { try $0.resource(kind: ResourceKind.ControlPlane.accessPoint, id: "x") } == nil)
         try await store.close()
     }
 

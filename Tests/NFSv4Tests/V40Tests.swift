@@ -75,7 +75,7 @@ import XDR
         _ = try await establish(c40, owner: "linux-4.0-recorded")
         let c41 = NFSTestClient(try await server.connection())
         try await c41.establish(owner: "linux-4.1-recorded")
-        let recorded = await StoreClientRecords(store: server.engine.store, scope: "test").load()
+        let recorded = await server.engine.clientRecords(scope: "test").load()
         #expect(recorded == [Array("linux-4.0-recorded".utf8), Array("linux-4.1-recorded".utf8)])
         await server.stop()
     }

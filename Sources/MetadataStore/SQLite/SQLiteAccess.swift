@@ -275,12 +275,12 @@ final class SQLiteAccess: MetadataWriter {
         }
     }
 
-    func resource(kind: String, id: String) throws -> [UInt8]? {
-        try Data.fetchOne(db, sql: "SELECT body FROM resource WHERE kind = ? AND id = ?", arguments: [kind, id]).map { [UInt8]($0) }
+    func resource(kind: ResourceKind, id: String) throws -> [UInt8]? {
+        try Data.fetchOne(db, sql: "SELECT body FROM resource WHERE kind = ? AND id = ?", arguments: [kind.name, id]).map { [UInt8]($0) }
     }
 
-    func resources(kind: String) throws -> [(id: String, body: [UInt8])] {
-        try Row.fetchAll(db, sql: "SELECT id, body FROM resource WHERE kind = ? ORDER BY id", arguments: [kind]).map {
+    func resources(kind: ResourceKind) throws -> [(id: String, body: [UInt8])] {
+        try Row.fetchAll(db, sql: "SELECT id, body FROM resource WHERE kind = ? ORDER BY id", arguments: [kind.name]).map {
             ($0[0] as String, [UInt8]($0[1] as Data))
         }
     }
@@ -301,14 +301,14 @@ final class SQLiteAccess: MetadataWriter {
         invalidatesCache = true
     }
 
-    func putResource(kind: String, id: String, body: [UInt8]) throws {
+    func putResource(kind: ResourceKind, id: String, body: [UInt8]) throws {
         try requireWritable()
-        try db.execute(sql: "INSERT OR REPLACE INTO resource(kind, id, body) VALUES (?, ?, ?)", arguments: [kind, id, Data(body)])
+        try db.execute(sql: "INSERT OR REPLACE INTO resource(kind, id, body) VALUES (?, ?, ?)", arguments: [kind.name, id, Data(body)])
     }
 
-    func deleteResource(kind: String, id: String) throws {
+    func deleteResource(kind: ResourceKind, id: String) throws {
         try requireWritable()
-        try db.execute(sql: "DELETE FROM resource WHERE kind = ? AND id = ?", arguments: [kind, id])
+        try db.execute(sql: "DELETE FROM resource WHERE kind = ? AND id = ?", arguments: [kind.name, id])
     }
 
     func createFileSystem(root: Inode, chunkSize: Int) throws -> FileSystemRecord {

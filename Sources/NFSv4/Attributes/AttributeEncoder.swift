@@ -1,5 +1,4 @@
 import FileSystem
-import MetadataStore
 import NIOCore
 import XDR
 

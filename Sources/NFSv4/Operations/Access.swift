@@ -7,8 +7,8 @@ extension Operations {
     static func access(_ ctx: inout CompoundContext, _ d: inout XDRDecoder, _ out: inout ByteBuffer) async throws {
         let asked = try d.u32()
         let handle = try ctx.currentHandle()
-        let attributes = try await ctx.attributes(of: handle)
-        let rights = try await ctx.fs.access(handle.inode, as: ctx.caller)
+        let attributes = try await ctx.gate.attributes(of: handle)
+        let rights = try await ctx.gate.rights(handle)
         let read: UInt32 = 0x01, lookup: UInt32 = 0x02, modify: UInt32 = 0x04, extend: UInt32 = 0x08
         let delete: UInt32 = 0x10, execute: UInt32 = 0x20
         let supported = asked & (read | lookup | modify | extend | delete | execute)

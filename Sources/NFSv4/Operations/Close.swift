@@ -10,7 +10,7 @@ extension Operations {
         let handle = try ctx.currentHandle()
         try sequenced(&ctx, ctx.state.with { t in t.opens[id.other].map { StateTables.OwnerKey.open($0.owner) } }, seqid)
         renewLease(ctx, for: id)
-        _ = try await ctx.fs.commit(handle.inode)
+        _ = try await ctx.gate.commit(handle)
         let closed = try ctx.state.with { (t: inout StateTables) throws(NFSStatus) -> StateID in
             guard try t.openState(id).file == handle else { throw .badStateid }
             return try t.close(id)

@@ -20,10 +20,9 @@ extension Operations {
         }
         let name = try name(&d)
         let (attrs, bitmap) = try AttributeDecoder.settable(&d)
-        try ctx.requireWrite()
         let dir = try await ctx.currentDirectory()
-        let result = try await ctx.fs.create(dir.inode, name, kind, attrs, mode: .guarded, as: ctx.caller)
-        ctx.current = ctx.handle(result.attributes.id)
+        let (made, result) = try await ctx.gate.create(dir, name, kind, attrs, mode: .guarded)
+        ctx.current = made
         ctx.currentStateID = nil
         changeInfo(result.directory, into: &out)
         bitmap.encode(into: &out)

@@ -1,5 +1,4 @@
 import FileSystem
-import MetadataStore
 import NIOCore
 import XDR
 
@@ -11,82 +10,59 @@ extension Operations {
     /// a server without delegations must: CLAIM_DELEGATE_CUR/DELEG_CUR_FH name a stateid that cannot
     /// exist (BAD_STATEID), and the _PREV claims are NOTSUPP.
     static func open(_ ctx: inout CompoundContext, _ d: inout XDRDecoder, _ out: inout ByteBuffer) async throws {
-        let seqid = try d.u32()  // NFSv4.0 only; the session's slot sequences NFSv4.1
-        let access = try d.u32() & 0xFF  // the upper bits are delegation wants
-        let deny = try d.u32()
-        let ownerClient = try d.u64()  // NFSv4.0 only; the session's client is authoritative in NFSv4.1
-        let ownerBytes = try d.opaque(max: NFSProtocol.maxOpaque)
-        var create: (mode: CreateMode, attrs: SetAttributes, bitmap: AttributeBitmap)?
-        switch try d.u32() {
-        case 0: break
-        case 1:
-            switch try d.u32() {
-            case 0: let (a, b) = try AttributeDecoder.settable(&d); create = (.unchecked, a, b)
-            case 1: let (a, b) = try AttributeDecoder.settable(&d); create = (.guarded, a, b)
-            case 2: create = (.exclusive(verifier: try verifier(&d)), SetAttributes(), AttributeBitmap())
-            case 3:
-                guard ctx.minorVersion == 1 else { throw NFSStatus.inval }  // EXCLUSIVE4_1 is NFSv4.1's
-                let v = try verifier(&d)
-                let (a, b) = try AttributeDecoder.settable(&d)
-                create = (.exclusive(verifier: v), a, b)
-            default: throw NFSStatus.badxdr
-            }
-        default: throw NFSStatus.badxdr
-        }
-        let claim = try d.u32()
+        let args = try OpenArguments(decoding: &d, minorVersion: ctx.minorVersion)
         var name: Name?
-        switch claim {
-        case 0: name = try Operations.name(&d)
-        case 1: guard try d.u32() == 0 else { throw NFSStatus.reclaimBad }  // we never gave a delegation
-        case 2: _ = try StateID(decoding: &d); _ = try Operations.name(&d); throw NFSStatus.badStateid
-        case 3: _ = try Operations.name(&d); throw NFSStatus.notsupp
-        case 4: break
-        case 5: throw NFSStatus.notsupp
-        case 6: _ = try StateID(decoding: &d); throw NFSStatus.badStateid
-        default: throw NFSStatus.badxdr
+        switch args.claim {
+        case .null(let n): name = n
+        case .previous(let type): guard type == 0 else { throw NFSStatus.reclaimBad }  // we never gave a delegation
+        case .delegateCurrent, .delegateCurrentFH: throw NFSStatus.badStateid
+        case .delegatePrevious, .delegatePreviousFH: throw NFSStatus.notsupp
+        case .fh: break
         }
+        let reclaiming: Bool
+        if case .previous = args.claim { reclaiming = true } else { reclaiming = false }
         let client: UInt64
         var newOwner = false
         if ctx.minorVersion == 0 {
-            client = ownerClient
+            client = args.ownerClient
             try ctx.state.with { (t: inout StateTables) throws(NFSStatus) in try t.renew(client, now: monotonicSeconds()) }
-            newOwner = try sequenced(&ctx, .open(OpenOwner(client: client, owner: ownerBytes)), seqid)
-            if claim >= 4 { throw NFSStatus.badxdr }  // CLAIM_FH and later are NFSv4.1's
+            newOwner = try sequenced(&ctx, .open(OpenOwner(client: client, owner: args.owner)), args.seqid)
+            if case .fh = args.claim { throw NFSStatus.badxdr }  // CLAIM_FH and later are NFSv4.1's
         } else {
             guard let session = ctx.client else { throw NFSStatus.opNotInSession }
             client = session
         }
-        if create != nil || access & Share.write != 0 { try ctx.requireWrite() }
-        let reclaiming = claim == 1
         try ctx.server.checkGrace(client: client, reclaim: reclaiming)
-        if create != nil && name == nil { throw NFSStatus.inval }
+        if args.creation != nil && name == nil { throw NFSStatus.inval }
 
         var change = DirChange(before: 0, after: 0)
         var attrset = AttributeBitmap()
         var created = false
+        let handle: FileHandle
         let file: Attributes
         if let name {
             let dir = try await ctx.currentDirectory()
-            if let create {
+            if let creation = args.creation {
                 do {
-                    let result = try await ctx.fs.create(dir.inode, name, .regular, create.attrs, mode: create.mode, as: ctx.caller)
-                    file = result.attributes
+                    let (made, result) = try await ctx.gate.create(dir, name, .regular, creation.attributes, mode: creation.mode)
+                    (handle, file) = (made, result.attributes)
                     change = result.directory
                     created = result.created
-                    attrset = create.bitmap
-                } catch .exists {
+                    attrset = creation.bitmap
+                } catch .exist {
                     // An existing directory or other non-file under that name is what OPEN reports below.
-                    let existing = try await ctx.fs.lookup(dir.inode, name, as: ctx.caller)
-                    if existing.type == .regular { throw NFSStatus.exist }
-                    file = existing
+                    let existing = try await ctx.gate.lookup(dir, name)
+                    if existing.1.type == .regular { throw NFSStatus.exist }
+                    (handle, file) = existing
                 }
             } else {
-                file = try await ctx.fs.lookup(dir.inode, name, as: ctx.caller)
-                let dirNow = try await ctx.attributes(of: dir)
+                (handle, file) = try await ctx.gate.lookup(dir, name)
+                let dirNow = try await ctx.gate.attributes(of: dir)
                 change = DirChange(before: dirNow.change, after: dirNow.change)
             }
         } else {
-            file = try await ctx.attributes(of: try ctx.currentHandle())
+            handle = try ctx.currentHandle()
+            file = try await ctx.gate.attributes(of: handle)
         }
         switch file.type {
         case .regular: break
@@ -95,12 +71,10 @@ extension Operations {
         default: throw NFSStatus.wrongType
         }
         if !created {
-            let rights = try await ctx.fs.access(file.id, as: ctx.caller)
-            if access & Share.read != 0 && !rights.contains(.read) { throw NFSStatus.access }
-            if access & Share.write != 0 && !rights.contains(.write) { throw NFSStatus.access }
+            try await ctx.gate.authorizeOpen(handle, read: args.access & Share.read != 0, write: args.access & Share.write != 0)
         }
-        let handle = ctx.handle(file.id)
-        let owner = OpenOwner(client: client, owner: ownerBytes)
+        let (access, deny) = (args.access, args.deny)
+        let owner = OpenOwner(client: client, owner: args.owner)
         let stateID = try ctx.state.with { (t: inout StateTables) throws(NFSStatus) in
             try t.open(owner: owner, file: handle, access: access, deny: deny)
         }

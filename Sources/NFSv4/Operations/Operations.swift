@@ -93,7 +93,7 @@ enum Operations {
     /// What `requested` attributes of `handle` are encoded from (a statfs only when one is asked for).
     static func attributeSource(_ ctx: CompoundContext, _ handle: FileHandle, _ attributes: Attributes,
                                 _ requested: AttributeBitmap) async throws -> AttributeSource {
-        let stats = requested.intersection(Attr.fileSystemWide).isEmpty ? nil : try await ctx.fs.statfs()
+        let stats = requested.intersection(Attr.fileSystemWide).isEmpty ? nil : try await ctx.gate.statfs()
         return attributeSource(ctx, handle, attributes, wantsHandle: requested.contains(Attr.filehandle), stats: stats)
     }
 

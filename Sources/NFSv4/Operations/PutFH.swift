@@ -10,18 +10,19 @@ extension Operations {
             if ctx.server.trace { ctx.server.logger.info("PUTFH of a handle not ours: \(raw.map { String($0, radix: 16) })") }
             throw error
         }
-        _ = try await ctx.type(of: handle)
+        _ = try await ctx.gate.type(of: handle)
         ctx.current = handle
         ctx.currentStateID = nil
         await ctx.refresh()
-        try ctx.requireMount()
+        try ctx.gate.requireMount(handle)
     }
 
     /// PUTROOTFH and PUTPUBFH: the exported file system's root.
     static func putrootfh(_ ctx: inout CompoundContext, _ d: inout XDRDecoder, _ out: inout ByteBuffer) async throws {
-        ctx.current = FileHandle(fileSystem: ctx.fs.id, inode: ctx.fs.root)
+        let root = ctx.gate.rootHandle
+        ctx.current = root
         ctx.currentStateID = nil
         await ctx.refresh()
-        try ctx.requireMount()
+        try ctx.gate.requireMount(root)
     }
 }

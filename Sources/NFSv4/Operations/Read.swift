@@ -12,8 +12,7 @@ extension Operations {
         try await requireRegular(ctx, handle)
         renewLease(ctx, for: id)
         try ctx.state.with { (t: inout StateTables) throws(NFSStatus) in try t.checkIO(id, file: handle, write: false) }
-        let fs = ctx.fs
-        let (data, eof) = try await bulk(count) { try await fs.read(handle.inode, offset: offset, count: count) }
+        let (data, eof) = try await ctx.gate.read(handle, offset: offset, count: count)
         out.xdrBool(eof)
         guard ctx.isLastOperation, data.readableBytes > 4096 else { out.xdrOpaque(data); return }
         // The data ends the reply: it goes out as it came from the block store, after the results. Sending it
@@ -27,7 +26,7 @@ extension Operations {
 
     /// The current object must be a regular file (ISDIR / SYMLINK / INVAL otherwise).
     static func requireRegular(_ ctx: CompoundContext, _ handle: FileHandle) async throws {
-        switch try await ctx.type(of: handle) {
+        switch try await ctx.gate.type(of: handle) {
         case .regular: return
         case .directory: throw NFSStatus.isdir
         case .symlink: throw NFSStatus.symlink

@@ -27,15 +27,15 @@ extension Operations {
         let returned = AttributeEncoder.returned(requested)
         let bits = returned.bits
         let wantsHandle = returned.contains(Attr.filehandle)
-        let stats = returned.intersection(Attr.fileSystemWide).isEmpty ? nil : try await ctx.fs.statfs()
+        let stats = returned.intersection(Attr.fileSystemWide).isEmpty ? nil : try await ctx.gate.statfs()
         // Entries take 40 bytes and up: ask for about as many as the reply could hold, and a few more, so that
         // a reply of entries that size is one transaction (a page that just fits took a second for its eof).
         var pageSize = max(16, min(4096, budget / 48 + 8))
         fill: while true {
-            let page = try await ctx.fs.readdir(dir.inode, after: after, limit: pageSize, as: ctx.caller)
+            let page = try await ctx.gate.readdir(dir, after: after, limit: pageSize)
             for entry in page.entries {
                 let mark = out.writerIndex
-                let source = attributeSource(ctx, ctx.handle(entry.attributes.id), entry.attributes,
+                let source = attributeSource(ctx, ctx.gate.handle(entry.attributes.id, from: dir), entry.attributes,
                                              wantsHandle: wantsHandle, stats: stats)
                 // The whole entry in one write: bool, cookie, name and fattr4.
                 out.xdrRaw(maximum: 16 + entry.name.bytes.count + AttributeEncoder.maximumBytes(source)) { w in

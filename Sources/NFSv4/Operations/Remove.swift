@@ -5,8 +5,7 @@ extension Operations {
     /// REMOVE (RFC 8881 §18.25): files and empty directories alike.
     static func remove(_ ctx: inout CompoundContext, _ d: inout XDRDecoder, _ out: inout ByteBuffer) async throws {
         let name = try name(&d)
-        try ctx.requireWrite()
         let dir = try await ctx.currentDirectory()
-        changeInfo(try await ctx.fs.remove(dir.inode, name, as: ctx.caller), into: &out)
+        changeInfo(try await ctx.gate.remove(dir, name), into: &out)
     }
 }

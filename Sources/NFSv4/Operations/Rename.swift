@@ -6,14 +6,13 @@ extension Operations {
     static func rename(_ ctx: inout CompoundContext, _ d: inout XDRDecoder, _ out: inout ByteBuffer) async throws {
         let old = try name(&d)
         let new = try name(&d)
-        try ctx.requireWrite()
         guard let saved = ctx.saved else { throw NFSStatus.nofilehandle }
         let target = try await ctx.currentDirectory()
         let source = saved
         guard source.fileSystem == target.fileSystem else { throw NFSStatus.xdev }
-        let sourceType = try await ctx.type(of: source)
+        let sourceType = try await ctx.gate.type(of: source)
         guard sourceType == .directory else { throw NFSStatus.notdir }
-        let result = try await ctx.fs.rename(source.inode, old, to: target.inode, new, as: ctx.caller)
+        let result = try await ctx.gate.rename(source, old, to: target, new)
         changeInfo(result.source, into: &out)
         changeInfo(result.target, into: &out)
     }

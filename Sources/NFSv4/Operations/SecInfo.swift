@@ -6,7 +6,7 @@ extension Operations {
     static func secinfo(_ ctx: inout CompoundContext, _ d: inout XDRDecoder, _ out: inout ByteBuffer) async throws {
         let name = try name(&d)
         let dir = try await ctx.currentDirectory()
-        _ = try await ctx.fs.lookup(dir.inode, name, as: ctx.caller)
+        _ = try await ctx.gate.lookup(dir, name)
         ctx.current = nil
         encodeFlavors(into: &out)
     }

@@ -8,14 +8,13 @@ extension Operations {
     static func setattr(_ ctx: inout CompoundContext, _ d: inout XDRDecoder, _ out: inout ByteBuffer) async throws {
         let stateID = try ctx.resolve(try StateID(decoding: &d))
         let handle = try ctx.currentHandle()
-        do { try ctx.requireWrite() } catch { throw failure(error) }
         let (attrs, bitmap): (SetAttributes, AttributeBitmap)
         do { (attrs, bitmap) = try AttributeDecoder.settable(&d) } catch { throw failure(error) }
         if attrs.size != nil {
             do { try ctx.state.with { (t: inout StateTables) throws(NFSStatus) in try t.checkIO(stateID, file: handle, write: true) } }
             catch { throw failure(error) }
         }
-        do { _ = try await ctx.fs.setattr(handle.inode, attrs, as: ctx.caller) } catch { throw failure(NFSStatus(error)) }
+        do { try await ctx.gate.setattr(handle, attrs) } catch { throw failure(error) }
         bitmap.encode(into: &out)
     }
 

@@ -10,7 +10,7 @@ extension Operations {
         if !bitmap.subtracting(Attr.supported).isEmpty { throw NFSStatus.attrnotsupp }
         if bitmap.contains(Attr.rdattrError) || !bitmap.intersection(Attr.writeOnly).isEmpty { throw NFSStatus.inval }
         let handle = try ctx.currentHandle()
-        let attributes = try await ctx.attributes(of: handle)
+        let attributes = try await ctx.gate.attributes(of: handle)
         let ours = AttributeEncoder.values(bitmap, try await attributeSource(ctx, handle, attributes, bitmap))
         let same = ours == theirs
         if wantSame && !same { throw NFSStatus.notSame }

@@ -12,13 +12,11 @@ extension Operations {
         let how = try d.u32()
         guard let stability = Stability(rawValue: Int(how)) else { throw NFSStatus.badxdr }
         let data = try d.opaqueBuffer(max: NFSProtocol.maxIO)
-        try ctx.requireWrite()
         let handle = try ctx.currentHandle()
         try await requireRegular(ctx, handle)
         renewLease(ctx, for: id)
         try ctx.state.with { (t: inout StateTables) throws(NFSStatus) in try t.checkIO(id, file: handle, write: true) }
-        let fs = ctx.fs
-        let result = try await bulk(data.readableBytes) { try await fs.write(handle.inode, offset: offset, data, stable: stability) }
+        let result = try await ctx.gate.write(handle, offset: offset, data, stable: stability)
         out.xdrU32(UInt32(result.count))
         out.xdrU32(UInt32(result.committed.rawValue))
         out.xdrU64(result.verifier)
@@ -29,7 +27,6 @@ extension Operations {
         _ = try d.u64(); _ = try d.u32()
         let handle = try ctx.currentHandle()
         try await requireRegular(ctx, handle)
-        let fs = ctx.fs
-        out.xdrU64(try await bulk(.max) { try await fs.commit(handle.inode) })
+        out.xdrU64(try await ctx.gate.commit(handle))
     }
 }

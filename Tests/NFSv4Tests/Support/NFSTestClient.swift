@@ -178,7 +178,7 @@ struct TestServer {
         config.graceSeconds = grace
         let nfs = NFSServer(fileSystem: fs, epoch: UInt32(engine.store.openCount), handleKey: FileHandleCodec.newKey(),
                             configuration: config, export: export,
-                            clientRecords: StoreClientRecords(store: engine.store, scope: "test"))
+                            clientRecords: engine.clientRecords(scope: "test"))
         let rpc = RPCServer(programs: [nfs], maxRecordSize: maxRecordSize)
         let address = try await rpc.start(host: "127.0.0.1", port: 0)
         return TestServer(engine: engine, fs: fs, nfs: nfs, rpc: rpc, port: address.port!,
