@@ -12,7 +12,7 @@ import MetadataStore
 public actor ControlPlane {
     public let engine: StorageEngine
     public let network: NetworkConfig
-    public let accountID: String
+    public nonisolated let accountID: String
     var fileSystems: [String: FileSystemState] = [:] { didSet { publishDataPath() } }
     var mountTargets: [String: MountTargetState] = [:]
     var accessPoints: [String: AccessPointState] = [:] { didSet { publishDataPath() } }

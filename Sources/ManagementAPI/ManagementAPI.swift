@@ -11,8 +11,8 @@ public struct APIResponse: Sendable {
     public var body: [UInt8]
 }
 
-/// The EFS REST-JSON API: route → authenticate (SigV4) → decode and validate against the model →
-/// authorize (IAM policies) → run on the control plane → shape the reply or the error as EFS does.
+/// The EFS REST-JSON API: route → authenticate (SigV4) → decode and validate against the model → resolve
+/// resource ARNs to ids → authorize (IAM policies) → run on the control plane → shape the reply or the error as EFS does.
 public struct ManagementAPI: Sendable {
     public let control: ControlPlane
     public let identities: IdentityStore
@@ -41,10 +41,11 @@ public struct ManagementAPI: Sendable {
             return self.error(error.code, error.message, status: error.httpStatus, requestID: requestID)
         }
         do {
-            let input = try RequestDecoder.input(for: spec, labels: labels, query: request.query, body: request.body)
+            var input = try RequestDecoder.input(for: spec, labels: labels, query: request.query, body: request.body)
             if let inputShape = spec.input, let problem = Validator.validate(input, shape: inputShape) {
                 throw APIError("BadRequest", problem)
             }
+            input = try ResourceIDs.resolve(input, region: region, account: control.accountID)
             let userARN = identities.userARN(user)
             let context = await Authorization.context(spec.name, input, user: user, userARN: userARN, control: control)
             guard PolicyEvaluator.evaluate(identities.policies(of: user), context) == .allow else {
