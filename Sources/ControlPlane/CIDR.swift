@@ -59,8 +59,19 @@ public struct CIDR: Sendable, Hashable, CustomStringConvertible {
         }
     }
 
-    static func format(_ ip: [UInt8]) -> String {
+    /// An address as people write it: dotted IPv4, or IPv6 as RFC 5952 §4 says (the longest run of two or
+    /// more zero groups, the first of equals, becomes "::").
+    public static func format(_ ip: [UInt8]) -> String {
         if ip.count == 4 { return ip.map(String.init).joined(separator: ".") }
-        return stride(from: 0, to: 16, by: 2).map { String(UInt16(ip[$0]) << 8 | UInt16(ip[$0 + 1]), radix: 16) }.joined(separator: ":")
+        let groups = stride(from: 0, to: ip.count, by: 2).map { UInt16(ip[$0]) << 8 | UInt16(ip[$0 + 1]) }
+        var best: Range<Int>?, start: Int?
+        for i in 0...groups.count {
+            if i < groups.count && groups[i] == 0 { start = start ?? i; continue }
+            if let s = start, i - s >= 2, i - s > (best?.count ?? 0) { best = s..<i }
+            start = nil
+        }
+        let text = { (range: ArraySlice<UInt16>) in range.map { String($0, radix: 16) }.joined(separator: ":") }
+        guard let run = best else { return text(groups[...]) }
+        return text(groups[..<run.lowerBound]) + "::" + text(groups[run.upperBound...])
     }
 }

@@ -57,4 +57,13 @@ import Testing
         #expect(v6.contains("fd00::1234") && !v6.contains("fd01::1"))
         #expect(CIDR("10.0.0.0") == nil && CIDR("300.0.0.0/8") == nil)
     }
+
+    @Test func addressesPrintAsPeopleWriteThem() throws {
+        #expect(try #require(CIDR("::/0")).description == "::/0")
+        #expect(try #require(CIDR("0.0.0.0/0")).description == "0.0.0.0/0")
+        #expect(try #require(CIDR("fd00:0:0:1::/64")).description == "fd00:0:0:1::/64")
+        #expect(CIDR.format(try #require(CIDR.parseAddress("2001:db8:0:0:1:0:0:1"))) == "2001:db8::1:0:0:1")
+        #expect(CIDR.format(try #require(CIDR.parseAddress("::1"))) == "::1")
+        #expect(CIDR.format(try #require(CIDR.parseAddress("2001:db8:0:1:1:1:1:1"))) == "2001:db8:0:1:1:1:1:1")
+    }
 }
