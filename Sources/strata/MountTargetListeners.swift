@@ -10,9 +10,8 @@ import Synchronization
 /// mount target's file system, admitting only sources its security groups allow.
 final class MountTargetListeners: Sendable {
     private struct Listener: Sendable {
-        let server: RPCServer
+        let endpoint: NFSEndpoint
         let allowed: AllowList
-        let maintenance: Task<Void, Never>
     }
 
     /// The sources a listener admits; replaced when the security groups change, read per new connection.
@@ -56,28 +55,23 @@ final class MountTargetListeners: Sendable {
         let allowed = AllowList(await control.allowedSources(mt))
         var configuration = self.configuration
         configuration.serverOwner = "strata-" + mt.id
-        let nfs = NFSServer(fileSystem: fs, epoch: UInt32(truncatingIfNeeded: engine.store.openCount), handleKey: handleKey,
-                            configuration: configuration, export: ControlPlaneExport(control: control),
-                            clientRecords: engine.clientRecords(scope: mt.id))
-        await nfs.restoreClients()
-        let server = RPCServer(programs: [nfs], filter: { remote, _ in allowed.admits(remote) })
+        let endpoint: NFSEndpoint
         do {
-            try await server.start(host: mt.ipAddress, port: port)
+            endpoint = try await NFSEndpoint.start(engine: engine, fileSystem: fs, handleKey: handleKey, configuration: configuration,
+                                                   export: ControlPlaneExport(control: control), scope: mt.id,
+                                                   host: mt.ipAddress, port: port, filter: { remote, _ in allowed.admits(remote) })
         } catch {
             logger.error("mount target \(mt.id): cannot listen on \(mt.ipAddress):\(port): \(error)")
-            await server.stop()
             return false
         }
-        let maintenance = Task { await nfs.runMaintenance() }
-        listeners.withLock { $0[mt.id] = Listener(server: server, allowed: allowed, maintenance: maintenance) }
+        listeners.withLock { $0[mt.id] = Listener(endpoint: endpoint, allowed: allowed) }
         say("  mount target \(mt.id) serves \(mt.fileSystemID) at \(mt.ipAddress):\(port)")
         return true
     }
 
     func stop(_ id: String) async {
         guard let listener = listeners.withLock({ $0.removeValue(forKey: id) }) else { return }
-        listener.maintenance.cancel()
-        await listener.server.stop()
+        await listener.endpoint.stop()
         say("  mount target \(id) stopped")
     }
 

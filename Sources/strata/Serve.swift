@@ -86,16 +86,11 @@ struct Serve: AsyncParsableCommand {
         var configuration = NFSServerConfiguration()
         configuration.leaseSeconds = leaseSeconds
         configuration.graceSeconds = grace
-        let export = ControlPlaneExport(control: control)
-        let nfs = NFSServer(fileSystem: fs, epoch: UInt32(truncatingIfNeeded: engine.store.openCount), handleKey: handleKey,
-                            configuration: configuration, export: export,
-                            clientRecords: engine.clientRecords(scope: "default"))
-        await nfs.restoreClients()
-        say("  grace period: \(nfs.state.inGrace ? "\(grace) s, for clients known before this start to reclaim" : "none (no clients to reclaim)")")
-        let expiry = Task { await nfs.runMaintenance() }
-        let rpc = RPCServer(programs: [nfs])
-        let bound = try await rpc.start(host: host, port: port)
-        say("  serving the default file system \(defaultID) over NFSv4.1 at \(bound)")
+        let endpoint = try await NFSEndpoint.start(engine: engine, fileSystem: fs, handleKey: handleKey,
+                                                   configuration: configuration, export: ControlPlaneExport(control: control),
+                                                   scope: "default", host: host, port: port)
+        say("  grace period: \(endpoint.nfs.state.inGrace ? "\(grace) s, for clients known before this start to reclaim" : "none (no clients to reclaim)")")
+        say("  serving the default file system \(defaultID) over NFSv4.1 at \(endpoint.address.printable)")
 
         let mountTargets = MountTargetListeners(engine: engine, control: control, port: mountTargetPort,
                                                 handleKey: handleKey, configuration: configuration)
@@ -113,10 +108,9 @@ struct Serve: AsyncParsableCommand {
         say("Ready.")
         await waitForTermination()
         say("strata: stopping")
-        expiry.cancel()
         await api.stop()
         await mountTargets.stopAll()
-        await rpc.stop()
+        await endpoint.stop()
         try await engine.close()
         say("strata: stopped cleanly")
     }
