@@ -10,6 +10,12 @@ struct Bench: AsyncParsableCommand {
     static let configuration = CommandConfiguration(abstract: "Benchmarks (not tests).", subcommands: [StorageBench.self, NFSBench.self])
 }
 
+/// The large file both benchmarks write and read sequentially.
+struct LargeFileOptions: ParsableArguments {
+    @Option(name: .customLong("file-mib"), help: "Size of the sequentially written and read file, in MiB.")
+    var fileMiB: Int = 1024
+}
+
 /// Storage engine figures, one `metric NAME VALUE UNIT` line each.
 struct StorageBench: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
@@ -18,8 +24,8 @@ struct StorageBench: AsyncParsableCommand {
 
     @Option(help: "Scratch directory on the disk to measure (removed afterwards).")
     var dir: String = "./strata-bench"
-    @Option(name: .customLong("file-mib"), help: "Size of the sequentially written and read file, in MiB.")
-    var fileMiB: Int = 1024
+    @OptionGroup var largeFile: LargeFileOptions
+    var fileMiB: Int { largeFile.fileMiB }
     @Option(help: "Files created by the single caller.")
     var createsSingle: Int = 3000
     @Option(help: "Files created in all by the 32 concurrent callers.")

@@ -20,8 +20,8 @@ struct NFSBench: AsyncParsableCommand {
     var stats: Int = 64000
     @Option(help: "Whole listings of the directory per session (one is a few READDIR calls: too short to time alone).")
     var listings: Int = 8
-    @Option(name: .customLong("file-mib"), help: "Size of the sequentially written and read file, in MiB.")
-    var fileMiB: Int = 1024
+    @OptionGroup var largeFile: LargeFileOptions
+    var fileMiB: Int { largeFile.fileMiB }
     @Option(help: "Outstanding 1 MiB calls during sequential I/O (session slots).")
     var depth: Int = 8
     @Option(help: "Random 4 KiB reads, and as many writes (over all sessions).")
