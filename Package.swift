@@ -78,9 +78,10 @@ let package = Package(
         .target(name: "JSONValue"),
         // Credentials, SigV4 verification, IAM policy evaluation.
         .target(name: "IAM", dependencies: ["JSONValue", .product(name: "Crypto", package: "swift-crypto")]),
-        // The EFS resource model: file systems, mount targets, access points, policies; network config.
+        // The EFS resource model in its own types (EFS's JSON is ManagementAPI's): file systems, mount
+        // targets, access points, policies; network config; the snapshot the data path reads.
         .target(name: "ControlPlane", dependencies: [
-            "IAM", "JSONValue", "FileSystem", "MetadataStore", "Locking", .product(name: "TOMLKit", package: "TOMLKit"),
+            "IAM", "FileSystem", "MetadataStore", "Locking", .product(name: "TOMLKit", package: "TOMLKit"),
         ]),
         // The EFS REST-JSON API (2015-02-01) over HTTP, validated against the generated model.
         .target(name: "ManagementAPI", dependencies: [
@@ -110,7 +111,7 @@ let package = Package(
         .testTarget(name: "BlockStoreTests", dependencies: ["BlockStore"]),
         .testTarget(name: "LockingTests", dependencies: ["Locking"]),
         .testTarget(name: "IAMTests", dependencies: ["IAM", "JSONValue"]),
-        .testTarget(name: "ControlPlaneTests", dependencies: ["ControlPlane", "JSONValue", "FileSystem"]),
+        .testTarget(name: "ControlPlaneTests", dependencies: ["ControlPlane", "FileSystem", .product(name: "NIOCore", package: "swift-nio")]),
         .testTarget(name: "XDRTests", dependencies: [
             "XDR", "ONCRPC",
             .product(name: "NIOCore", package: "swift-nio"),

@@ -1,14 +1,13 @@
 import Foundation
-import JSONValue
 import MetadataStore
 
 /// CreateMountTarget, DescribeMountTargets, DeleteMountTarget and their security groups.
 extension ControlPlane {
     static let maxSecurityGroups = 5
 
-    public func createMountTarget(_ input: JSON) async throws -> JSON {
-        let fs = try availableFileSystem(input["FileSystemId"]!.string!)
-        let subnetID = input["SubnetId"]!.string!
+    public func createMountTarget(_ input: CreateMountTargetInput) async throws -> MountTargetDescription {
+        let fs = try availableFileSystem(input.fileSystemID)
+        let subnetID = input.subnetID
         guard let subnet = network.subnet(subnetID) else { throw APIError("SubnetNotFound", "Subnet '\(subnetID)' does not exist.") }
         let existing = mountTargets.values.filter { $0.fileSystemID == fs.id }
         if let vpc = existing.first?.vpc, vpc != subnet.vpc {
@@ -20,10 +19,10 @@ extension ControlPlane {
         if let zone = fs.availabilityZoneName, zone != subnet.availabilityZone {
             throw APIError.badRequest("One Zone file system '\(fs.id)' lives in \(zone); subnet '\(subnetID)' is in \(subnet.availabilityZone).")
         }
-        let groups = try securityGroups(input["SecurityGroups"])
+        let groups = try securityGroups(input.securityGroups ?? [network.securityGroups[0].id])
         let used = Set(mountTargets.values.map(\.ipAddress))
         let address: String
-        if let wanted = input["IpAddress"]?.string {
+        if let wanted = input.ipAddress {
             guard subnet.cidr.contains(wanted) else { throw APIError.badRequest("IpAddress \(wanted) is not in subnet \(subnet.cidr).") }
             guard !used.contains(wanted) else { throw APIError("IpAddressInUse", "IpAddress \(wanted) is already in use.") }
             address = wanted
@@ -34,25 +33,23 @@ extension ControlPlane {
             address = free
         }
         let mt = MountTargetState(id: newID("fsmt-"), fileSystemID: fs.id, subnetID: subnetID, ipAddress: address,
-                                  securityGroups: groups, lifeCycleState: "creating", networkInterfaceID: newID("eni-"),
+                                  securityGroups: groups, lifeCycleState: .creating, networkInterfaceID: newID("eni-"),
                                   availabilityZone: subnet.availabilityZone, vpc: subnet.vpc)
         mountTargets[mt.id] = mt
         do { try await persist(mt) } catch { mountTargets[mt.id] = nil; throw error }
         let observer = mountTargetObserver, storageID = fs.storageID
         settle { cp in
-            guard var current = cp.mountTargets[mt.id], current.lifeCycleState == "creating" else { return }
+            guard var current = cp.mountTargets[mt.id], current.lifeCycleState == .creating else { return }
             // Available once it really serves (the observer starts the NFS listener).
             let serving = await observer?(.created(current, storageID: storageID)) ?? true
-            current.lifeCycleState = serving ? "available" : "error"
+            current.lifeCycleState = serving ? .available : .error
             cp.mountTargets[mt.id] = current
             try? await cp.persist(current)
         }
         return describe(mt)
     }
 
-    func securityGroups(_ value: JSON?) throws(APIError) -> [String] {
-        guard let list = value?.array else { return [network.securityGroups[0].id] }
-        let ids = list.compactMap(\.string)
+    func securityGroups(_ ids: [String]) throws(APIError) -> [String] {
         guard ids.count <= Self.maxSecurityGroups else {
             throw APIError("SecurityGroupLimitExceeded", "At most \(Self.maxSecurityGroups) security groups per mount target.")
         }
@@ -62,59 +59,50 @@ extension ControlPlane {
         return ids
     }
 
-    public func describeMountTargets(_ input: JSON) throws -> JSON {
-        let byFS = input["FileSystemId"]?.string, byMT = input["MountTargetId"]?.string, byAP = input["AccessPointId"]?.string
-        guard [byFS, byMT, byAP].compactMap({ $0 }).count == 1 else {
-            throw APIError.badRequest("Specify exactly one of FileSystemId, MountTargetId or AccessPointId.")
-        }
+    public func describeMountTargets(_ filter: MountTargetFilter, page request: PageRequest = .init()) throws -> Page<MountTargetDescription> {
         var matches: [MountTargetState]
-        if let byMT {
-            guard let mt = mountTargets[byMT] else { throw APIError.mountTargetNotFound(byMT) }
+        switch filter {
+        case .mountTarget(let id):
+            guard let mt = mountTargets[id] else { throw APIError.mountTargetNotFound(id) }
             matches = [mt]
-        } else {
-            var fsID = byFS
-            if let byAP {
-                guard let ap = accessPoints[byAP] else { throw APIError.accessPointNotFound(byAP) }
-                fsID = ap.fileSystemID
-            }
-            _ = try fileSystem(fsID!)
-            matches = mountTargets.values.filter { $0.fileSystemID == fsID }.sorted { $0.id < $1.id }
+        case .accessPoint(let apID):
+            guard let ap = accessPoints[apID] else { throw APIError.accessPointNotFound(apID) }
+            matches = try mountTargets(of: ap.fileSystemID)
+        case .fileSystem(let id):
+            matches = try mountTargets(of: id)
         }
-        let (page, next) = try page(matches, id: \.id, marker: input["Marker"]?.string, max: input["MaxItems"]?.int.map(Int.init))
-        var out: [String: JSON] = ["MountTargets": .array(page.map(describe))]
-        if let marker = input["Marker"]?.string { out["Marker"] = .string(marker) }
-        if let next { out["NextMarker"] = .string(next) }
-        return .object(out)
+        let page = try page(matches, id: \.id, request)
+        return Page(items: page.items.map(describe), next: page.next)
     }
 
-    public func deleteMountTarget(_ input: JSON) async throws -> JSON {
-        let id = input["MountTargetId"]!.string!
+    private func mountTargets(of fileSystemID: String) throws(APIError) -> [MountTargetState] {
+        _ = try fileSystem(fileSystemID)
+        return mountTargets.values.filter { $0.fileSystemID == fileSystemID }.sorted { $0.id < $1.id }
+    }
+
+    public func deleteMountTarget(_ id: String) async throws {
         guard var mt = mountTargets[id] else { throw APIError.mountTargetNotFound(id) }
-        mt.lifeCycleState = "deleting"
+        mt.lifeCycleState = .deleting
         mountTargets[id] = mt
         _ = await mountTargetObserver?(.deleted(mt))
         mountTargets[id] = nil
         try await forget(kind: ResourceKind.ControlPlane.mountTarget, id: id)
-        return .null
     }
 
-    public func describeMountTargetSecurityGroups(_ input: JSON) throws -> JSON {
-        let id = input["MountTargetId"]!.string!
+    public func mountTargetSecurityGroups(_ id: String) throws -> [String] {
         guard let mt = mountTargets[id] else { throw APIError.mountTargetNotFound(id) }
-        return ["SecurityGroups": .array(mt.securityGroups.map { .string($0) })]
+        return mt.securityGroups
     }
 
-    public func modifyMountTargetSecurityGroups(_ input: JSON) async throws -> JSON {
-        let id = input["MountTargetId"]!.string!
+    public func modifyMountTargetSecurityGroups(_ id: String, _ groups: [String]) async throws {
         guard var mt = mountTargets[id] else { throw APIError.mountTargetNotFound(id) }
-        guard mt.lifeCycleState == "available" else {
-            throw APIError("IncorrectMountTargetState", "Mount target '\(id)' is \(mt.lifeCycleState), not available.")
+        guard mt.lifeCycleState == .available else {
+            throw APIError("IncorrectMountTargetState", "Mount target '\(id)' is \(mt.lifeCycleState.rawValue), not available.")
         }
-        mt.securityGroups = try securityGroups(input["SecurityGroups"] ?? .array([]))
+        mt.securityGroups = try securityGroups(groups)
         mountTargets[id] = mt
         try await persist(mt)
         _ = await mountTargetObserver?(.securityGroupsChanged(mt))
-        return .null
     }
 
     /// The mount target's security groups, resolved: what the NFS listener checks sources against.
@@ -122,10 +110,10 @@ extension ControlPlane {
         mt.securityGroups.compactMap { network.securityGroup($0) }.flatMap(\.allow)
     }
 
-    func describe(_ mt: MountTargetState) -> JSON {
-        ["OwnerId": .string(accountID), "MountTargetId": .string(mt.id), "FileSystemId": .string(mt.fileSystemID),
-         "SubnetId": .string(mt.subnetID), "LifeCycleState": .string(mt.lifeCycleState), "IpAddress": .string(mt.ipAddress),
-         "NetworkInterfaceId": .string(mt.networkInterfaceID), "AvailabilityZoneId": .string("az-" + mt.availabilityZone),
-         "AvailabilityZoneName": .string(mt.availabilityZone), "VpcId": .string(mt.vpc)]
+    func describe(_ mt: MountTargetState) -> MountTargetDescription {
+        MountTargetDescription(ownerID: accountID, mountTargetID: mt.id, fileSystemID: mt.fileSystemID, subnetID: mt.subnetID,
+                               lifeCycleState: mt.lifeCycleState, ipAddress: mt.ipAddress,
+                               networkInterfaceID: mt.networkInterfaceID, availabilityZoneName: mt.availabilityZone,
+                               vpcID: mt.vpc)
     }
 }

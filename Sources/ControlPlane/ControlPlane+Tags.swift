@@ -1,85 +1,53 @@
-import JSONValue
-
 /// TagResource, UntagResource, ListTagsForResource, and the older CreateTags, DeleteTags, DescribeTags.
 extension ControlPlane {
-    func tagList(_ value: JSON?) throws(APIError) -> [Tag] {
-        guard let items = value?.array else { return [] }
-        var tags: [Tag] = []
-        for item in items {
-            guard let key = item["Key"]?.string, let v = item["Value"]?.string else { throw .badRequest("Each tag needs Key and Value.") }
-            guard !key.lowercased().hasPrefix("aws:") else { throw .badRequest("Tag keys starting with aws: are reserved.") }
-            tags.removeAll { $0.Key == key }
-            tags.append(Tag(Key: key, Value: v))
+    /// Tags as a request gives them: a key given twice keeps its last value; aws: keys are reserved.
+    func checkedTags(_ tags: [Tag]) throws(APIError) -> [Tag] {
+        var checked: [Tag] = []
+        for tag in tags {
+            guard !tag.key.lowercased().hasPrefix("aws:") else { throw .badRequest("Tag keys starting with aws: are reserved.") }
+            checked.removeAll { $0.key == tag.key }
+            checked.append(tag)
         }
-        return tags
+        return checked
     }
 
-    func tagsJSON(_ tags: [Tag]) -> JSON {
-        .array(tags.map { ["Key": .string($0.Key), "Value": .string($0.Value)] })
-    }
-
-    private func merge(_ existing: [Tag], _ new: [Tag]) -> [Tag] {
-        existing.filter { old in !new.contains { $0.Key == old.Key } } + new
-    }
-
-    private func withTags(of resourceID: String, _ change: ([Tag]) throws(APIError) -> [Tag]) async throws {
-        if resourceID.hasPrefix("fsap-") {
-            guard var ap = accessPoints[resourceID] else { throw APIError.accessPointNotFound(resourceID) }
+    private func withTags(of resource: ResourceReference, _ change: ([Tag]) throws(APIError) -> [Tag]) async throws {
+        switch resource.kind {
+        case .accessPoint:
+            guard var ap = accessPoints[resource.id] else { throw APIError.accessPointNotFound(resource.id) }
             ap.tags = try change(ap.tags)
-            accessPoints[resourceID] = ap
+            accessPoints[resource.id] = ap
             try await persist(ap)
-        } else {
-            var fs = try fileSystem(resourceID)
+        case .fileSystem:
+            var fs = try fileSystem(resource.id)
             fs.tags = try change(fs.tags)
-            fileSystems[resourceID] = fs
+            fileSystems[resource.id] = fs
             try await persist(fs)
         }
     }
 
-    private func tags(of resourceID: String) throws(APIError) -> [Tag] {
-        if resourceID.hasPrefix("fsap-") {
-            guard let ap = accessPoints[resourceID] else { throw APIError.accessPointNotFound(resourceID) }
-            return ap.tags
+    /// Adds `tags` to the resource; a key it already has takes the new value (TagResource, CreateTags).
+    public func tag(_ resource: ResourceReference, _ tags: [Tag]) async throws {
+        let new = try checkedTags(tags)
+        try await withTags(of: resource) { existing in existing.filter { old in !new.contains { $0.key == old.key } } + new }
+    }
+
+    /// Removes the tags with these keys (UntagResource, DeleteTags).
+    public func untag(_ resource: ResourceReference, keys: [String]) async throws {
+        let keys = Set(keys)
+        try await withTags(of: resource) { $0.filter { !keys.contains($0.key) } }
+    }
+
+    /// The resource's tags, a page at a time (ListTagsForResource, DescribeTags).
+    public func tags(of resource: ResourceReference, page request: PageRequest = .init()) throws -> Page<Tag> {
+        let all: [Tag]
+        switch resource.kind {
+        case .accessPoint:
+            guard let ap = accessPoints[resource.id] else { throw APIError.accessPointNotFound(resource.id) }
+            all = ap.tags
+        case .fileSystem:
+            all = try fileSystem(resource.id).tags
         }
-        return try fileSystem(resourceID).tags
-    }
-
-    public func tagResource(_ input: JSON) async throws -> JSON { try await addTags(input, to: "ResourceId") }
-
-    public func untagResource(_ input: JSON) async throws -> JSON { try await removeTags(input, from: "ResourceId") }
-
-    public func listTagsForResource(_ input: JSON) throws -> JSON {
-        let all = try tags(of: input["ResourceId"]!.string!)
-        let (page, next) = try page(all, id: \.Key, marker: input["NextToken"]?.string, max: input["MaxResults"]?.int.map(Int.init))
-        var out: [String: JSON] = ["Tags": tagsJSON(page)]
-        if let next { out["NextToken"] = .string(next) }
-        return .object(out)
-    }
-
-    public func createTags(_ input: JSON) async throws -> JSON { try await addTags(input, to: "FileSystemId") }
-
-    public func deleteTags(_ input: JSON) async throws -> JSON { try await removeTags(input, from: "FileSystemId") }
-
-    /// TagResource and the older CreateTags: merge `Tags` into the resource named by the `idField` member.
-    private func addTags(_ input: JSON, to idField: String) async throws -> JSON {
-        let new = try tagList(input["Tags"])
-        try await withTags(of: input[idField]!.string!) { merge($0, new) }
-        return .null
-    }
-
-    /// UntagResource and the older DeleteTags: drop `TagKeys` from the resource named by `idField`.
-    private func removeTags(_ input: JSON, from idField: String) async throws -> JSON {
-        let keys = Set((input["TagKeys"]?.array ?? []).compactMap(\.string))
-        try await withTags(of: input[idField]!.string!) { $0.filter { !keys.contains($0.Key) } }
-        return .null
-    }
-
-    public func describeTags(_ input: JSON) throws -> JSON {
-        let all = try fileSystem(input["FileSystemId"]!.string!).tags
-        let (page, next) = try page(all, id: \.Key, marker: input["Marker"]?.string, max: input["MaxItems"]?.int.map(Int.init))
-        var out: [String: JSON] = ["Tags": tagsJSON(page)]
-        if let marker = input["Marker"]?.string { out["Marker"] = .string(marker) }
-        if let next { out["NextMarker"] = .string(next) }
-        return .object(out)
+        return try page(all, id: \.key, request)
     }
 }

@@ -1,7 +1,6 @@
 import FileSystem
 import Foundation
 import IAM
-import JSONValue
 import Locking
 import MetadataStore
 
@@ -11,16 +10,17 @@ import MetadataStore
 /// pass the same uniqueness check.
 public actor ControlPlane {
     public let engine: StorageEngine
-    public let network: NetworkConfig
+    public nonisolated let network: NetworkConfig
     public nonisolated let accountID: String
-    var fileSystems: [String: FileSystemState] = [:] { didSet { publishDataPath() } }
+    // The NFS data path and request authorization read a published snapshot of these, never these: a
+    // change reaches it when it is persisted (`persist` and `forget` publish).
+    var fileSystems: [String: FileSystemState] = [:]
     var mountTargets: [String: MountTargetState] = [:]
-    var accessPoints: [String: AccessPointState] = [:] { didSet { publishDataPath() } }
+    var accessPoints: [String: AccessPointState] = [:]
     /// File system policies, parsed once when put (the NFS data path asks on every compound).
-    var policies: [String: PolicyDocument] = [:] { didSet { publishDataPath() } }
-    /// What the NFS data path reads of the above (see `dataPath`).
+    var policies: [String: PolicyDocument] = [:]
     nonisolated let publishedDataPath = AdaptiveMutex(DataPathView())
-    var resourceIDType = "LONG_ID"
+    var resourceIDType = ResourceIDType.long
     /// How long a new resource reports "creating" (a deleted one "deleting") before it settles.
     let settleDelay: Duration
     /// Called when a mount target appears or goes (mount targets are NFS listeners in `strata serve`).
@@ -52,16 +52,16 @@ public actor ControlPlane {
             accessPoints[ap.id] = ap
         }
         if let body = try await store.read({ try $0.resource(kind: ResourceKind.ControlPlane.account, id: "preferences") }),
-           let type = try? JSON.parse(body)["ResourceIdType"]?.string {
-            resourceIDType = type
+           let preferences = try? decoder.decode(AccountPreferences.self, from: Data(body)) {
+            resourceIDType = preferences.resourceIdType
         }
         // Anything caught mid-transition by a stop settles now.
-        for (id, fs) in fileSystems where fs.lifeCycleState == "creating" || fs.lifeCycleState == "updating" {
-            fileSystems[id]!.lifeCycleState = "available"
+        for (id, fs) in fileSystems where fs.lifeCycleState == .creating || fs.lifeCycleState == .updating {
+            fileSystems[id]!.lifeCycleState = .available
         }
-        for (id, mt) in mountTargets where mt.lifeCycleState == "creating" { mountTargets[id]!.lifeCycleState = "available" }
-        for (id, fs) in fileSystems where fs.lifeCycleState == "deleting" { try await finishDeleting(id) }
-        for (id, ap) in accessPoints where ap.lifeCycleState == "creating" { accessPoints[id]!.lifeCycleState = "available" }
+        for (id, mt) in mountTargets where mt.lifeCycleState == .creating { mountTargets[id]!.lifeCycleState = .available }
+        for (id, fs) in fileSystems where fs.lifeCycleState == .deleting { try await finishDeleting(id) }
+        for (id, ap) in accessPoints where ap.lifeCycleState == .creating { accessPoints[id]!.lifeCycleState = .available }
         publishDataPath()
     }
 
@@ -79,9 +79,9 @@ public actor ControlPlane {
     public func adoptDefault(storageID: Int64) async throws -> String {
         if let existing = fileSystems.values.first(where: { $0.storageID == storageID }) { return existing.id }
         let fs = FileSystemState(id: newID("fs-"), storageID: storageID, creationToken: "strata-default",
-                                 creationTime: Date().timeIntervalSince1970, lifeCycleState: "available",
-                                 performanceMode: "generalPurpose", throughputMode: "elastic", encrypted: false,
-                                 tags: [Tag(Key: "Name", Value: "strata-default")], backupStatus: "DISABLED")
+                                 creationTime: Date().timeIntervalSince1970, lifeCycleState: .available,
+                                 performanceMode: .generalPurpose, throughputMode: .elastic, encrypted: false,
+                                 tags: [Tag(key: "Name", value: "strata-default")], backupStatus: .disabled)
         fileSystems[fs.id] = fs
         try await persist(fs)
         return fs.id
@@ -90,13 +90,13 @@ public actor ControlPlane {
     // MARK: - Identifiers
 
     func newID(_ prefix: String) -> String {
-        let digits = resourceIDType == "SHORT_ID" && prefix != "fsap-" ? 8 : 17
+        let digits = resourceIDType == .short && prefix != "fsap-" ? 8 : 17
         var g = SystemRandomNumberGenerator()
         return prefix + (0..<digits).map { _ in String(g.next() % 16, radix: 16) }.joined()
     }
 
-    public func fileSystemARN(_ id: String) -> String { "arn:aws:elasticfilesystem:\(network.region):\(accountID):file-system/\(id)" }
-    public func accessPointARN(_ id: String) -> String { "arn:aws:elasticfilesystem:\(network.region):\(accountID):access-point/\(id)" }
+    public nonisolated func fileSystemARN(_ id: String) -> String { "arn:aws:elasticfilesystem:\(network.region):\(accountID):file-system/\(id)" }
+    public nonisolated func accessPointARN(_ id: String) -> String { "arn:aws:elasticfilesystem:\(network.region):\(accountID):access-point/\(id)" }
 
     // MARK: - Lookups (also used for authorization)
 
@@ -107,42 +107,34 @@ public actor ControlPlane {
 
     func availableFileSystem(_ id: String) throws(APIError) -> FileSystemState {
         let fs = try fileSystem(id)
-        guard fs.lifeCycleState == "available" else {
-            throw APIError("IncorrectFileSystemLifeCycleState", "File system '\(id)' is \(fs.lifeCycleState), not available.")
+        guard fs.lifeCycleState == .available else {
+            throw APIError("IncorrectFileSystemLifeCycleState", "File system '\(id)' is \(fs.lifeCycleState.rawValue), not available.")
         }
         return fs
-    }
-
-    /// The ARN and tags a request is authorized against, when the resource exists.
-    public func authorizationTarget(fileSystem id: String?, accessPoint apID: String? = nil, mountTarget mtID: String? = nil)
-        -> (arn: String, tags: [Tag])? {
-        if let apID, let ap = accessPoints[apID] { return (accessPointARN(apID), ap.tags) }
-        if let apID { return (accessPointARN(apID), []) }
-        if let mtID, let mt = mountTargets[mtID] {
-            return (fileSystemARN(mt.fileSystemID), fileSystems[mt.fileSystemID]?.tags ?? [])
-        }
-        if let id { return (fileSystemARN(id), fileSystems[id]?.tags ?? []) }
-        return nil
     }
 
     // MARK: - Persistence
 
     func persist(_ fs: FileSystemState) async throws {
+        publishDataPath()
         let body = try Array(JSONEncoder().encode(fs))
         try await engine.store.write { try $0.putResource(kind: ResourceKind.ControlPlane.fileSystem, id: fs.id, body: body) }
     }
 
     func persist(_ mt: MountTargetState) async throws {
+        publishDataPath()
         let body = try Array(JSONEncoder().encode(mt))
         try await engine.store.write { try $0.putResource(kind: ResourceKind.ControlPlane.mountTarget, id: mt.id, body: body) }
     }
 
     func persist(_ ap: AccessPointState) async throws {
+        publishDataPath()
         let body = try Array(JSONEncoder().encode(ap))
         try await engine.store.write { try $0.putResource(kind: ResourceKind.ControlPlane.accessPoint, id: ap.id, body: body) }
     }
 
     func forget(kind: ResourceKind, id: String) async throws {
+        publishDataPath()
         try await engine.store.write { try $0.deleteResource(kind: kind, id: id) }
     }
 
@@ -158,16 +150,15 @@ public actor ControlPlane {
 
     // MARK: - Pagination
 
-    /// A page of `items` after the marker (an item id), and the marker of the next page.
-    func page<T>(_ items: [T], id: (T) -> String, marker: String?, max: Int?) throws(APIError) -> ([T], String?) {
+    /// The page of `items` that `request` asks for; a marker is the id of a page's first item.
+    func page<T>(_ items: [T], id: (T) -> String, _ request: PageRequest) throws(APIError) -> Page<T> {
         var start = 0
-        if let marker {
+        if let marker = request.marker {
             guard let index = items.firstIndex(where: { id($0) == marker }) else { throw .badRequest("Marker '\(marker)' is not valid.") }
             start = index
         }
-        let limit = max ?? 100
+        let limit = request.maxItems ?? 100
         let slice = Array(items[start..<min(items.count, start + limit)])
-        let next = start + limit < items.count ? id(items[start + limit]) : nil
-        return (slice, next)
+        return Page(items: slice, next: start + limit < items.count ? id(items[start + limit]) : nil)
     }
 }

@@ -1,32 +1,26 @@
-import JSONValue
-
-public struct Tag: Codable, Sendable, Hashable {
-    public var Key: String
-    public var Value: String
-}
-
-/// A file system as the API knows it; `storageID` is the storage engine's file system.
+/// A file system as the API knows it; `storageID` is the storage engine's file system. Stored as its
+/// Codable form (the property names are the stored keys: renaming one orphans existing rows).
 public struct FileSystemState: Codable, Sendable {
     public var id: String
     public var storageID: Int64
     public var creationToken: String
     public var creationTime: Double
-    public var lifeCycleState: String
-    public var performanceMode: String
-    public var throughputMode: String
+    public var lifeCycleState: LifeCycleState
+    public var performanceMode: PerformanceMode
+    public var throughputMode: ThroughputMode
     public var provisionedThroughputInMibps: Double?
     public var encrypted: Bool
     public var kmsKeyId: String?
     public var availabilityZoneName: String?
     public var tags: [Tag]
-    public var lifecyclePolicies: [JSON] = []
+    public var lifecyclePolicies: [LifecyclePolicy] = []
     public var policy: String?
-    public var backupStatus: String
-    public var replicationOverwriteProtection: String = "ENABLED"
+    public var backupStatus: BackupStatus
+    public var replicationOverwriteProtection: ReplicationOverwriteProtection = .enabled
     /// Fixed by the first mount target: a file system lives in one VPC.
     public var vpc: String?
 
-    var name: String? { tags.first { $0.Key == "Name" }?.Value }
+    var name: String? { tags.first { $0.key == "Name" }?.value }
 }
 
 public struct MountTargetState: Codable, Sendable {
@@ -35,7 +29,7 @@ public struct MountTargetState: Codable, Sendable {
     public var subnetID: String
     public var ipAddress: String
     public var securityGroups: [String]
-    public var lifeCycleState: String
+    public var lifeCycleState: LifeCycleState
     public var networkInterfaceID: String
     public var availabilityZone: String
     public var vpc: String
@@ -46,10 +40,9 @@ public struct AccessPointState: Codable, Sendable {
     public var fileSystemID: String
     public var clientToken: String
     public var tags: [Tag]
-    public var posixUser: JSON?
-    public var rootDirectory: JSON?
-    public var lifeCycleState: String
+    public var posixUser: PosixUser?
+    public var rootDirectory: RootDirectory
+    public var lifeCycleState: LifeCycleState
 
-    var name: String? { tags.first { $0.Key == "Name" }?.Value }
+    var name: String? { tags.first { $0.key == "Name" }?.value }
 }
-

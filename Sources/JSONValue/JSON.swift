@@ -52,6 +52,16 @@ public enum JSON: Sendable, Hashable, Codable {
 
     public var text: String { String(decoding: serialized(), as: UTF8.self) }
 
+    /// A Codable value's JSON form.
+    public init<T: Encodable>(encoding value: T) throws {
+        self = try JSONDecoder().decode(JSON.self, from: JSONEncoder().encode(value))
+    }
+
+    /// This JSON read as a Codable type.
+    public func decode<T: Decodable>(_ type: T.Type) throws -> T {
+        try JSONDecoder().decode(T.self, from: Data(serialized()))
+    }
+
     public subscript(key: String) -> JSON? {
         if case .object(let o) = self { return o[key] }
         return nil

@@ -47,7 +47,7 @@ public struct ManagementAPI: Sendable {
             }
             input = try ResourceIDs.resolve(input, region: region, account: control.accountID)
             let userARN = identities.userARN(user)
-            let context = await Authorization.context(spec.name, input, user: user, userARN: userARN, control: control)
+            let context = Authorization.context(spec.name, input, user: user, userARN: userARN, control: control)
             guard PolicyEvaluator.evaluate(identities.policies(of: user), context) == .allow else {
                 return error("AccessDeniedException",
                              "User: \(userARN) is not authorized to perform: \(context.action) on resource: \(context.resource)",
@@ -59,7 +59,7 @@ public struct ManagementAPI: Sendable {
                                body: body)
         } catch let apiError as APIError {
             var body: [String: JSON] = ["ErrorCode": .string(apiError.code), "Message": .string(apiError.message)]
-            for (k, v) in apiError.fields { body[k] = v }
+            for (k, v) in apiError.fields { body[k] = .string(v) }
             return APIResponse(status: EFSModel.errorStatus[apiError.code] ?? 400,
                                headers: [("Content-Type", "application/json"), ("x-amzn-ErrorType", apiError.code),
                                          ("x-amzn-RequestId", requestID)],

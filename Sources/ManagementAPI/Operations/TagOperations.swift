@@ -1,0 +1,45 @@
+import ControlPlane
+import JSONValue
+
+/// TagResource, UntagResource, ListTagsForResource, and the older CreateTags, DeleteTags, DescribeTags.
+extension Dispatch {
+    /// The resource a tagging call names (ids only by now: ARNs were resolved before authorization).
+    private static func resource(_ input: EFSInput, _ member: String) throws(APIError) -> ResourceReference {
+        let id = try input.required(member)
+        guard let reference = ResourceReference.parse(id, kinds: member == "ResourceId" ? [.fileSystem, .accessPoint] : [.fileSystem],
+                                                      region: "", account: "") else {
+            throw APIError("BadRequest", "\(member) '\(id)' names no file system or access point.")
+        }
+        return reference
+    }
+
+    static func tagResource(_ input: EFSInput, _ cp: ControlPlane) async throws -> JSON {
+        try await cp.tag(try resource(input, "ResourceId"), try input.tags())
+        return .null
+    }
+
+    static func untagResource(_ input: EFSInput, _ cp: ControlPlane) async throws -> JSON {
+        try await cp.untag(try resource(input, "ResourceId"), keys: input.strings("TagKeys") ?? [])
+        return .null
+    }
+
+    static func listTagsForResource(_ input: EFSInput, _ cp: ControlPlane) async throws -> JSON {
+        let page = try await cp.tags(of: try resource(input, "ResourceId"), page: input.page(marker: "NextToken", max: "MaxResults"))
+        return EFSOutput.tokenPage("Tags", EFSOutput.tagItems(page.items), next: page.next)
+    }
+
+    static func createTags(_ input: EFSInput, _ cp: ControlPlane) async throws -> JSON {
+        try await cp.tag(try resource(input, "FileSystemId"), try input.tags())
+        return .null
+    }
+
+    static func deleteTags(_ input: EFSInput, _ cp: ControlPlane) async throws -> JSON {
+        try await cp.untag(try resource(input, "FileSystemId"), keys: input.strings("TagKeys") ?? [])
+        return .null
+    }
+
+    static func describeTags(_ input: EFSInput, _ cp: ControlPlane) async throws -> JSON {
+        let page = try await cp.tags(of: try resource(input, "FileSystemId"), page: input.page())
+        return EFSOutput.markerPage("Tags", EFSOutput.tagItems(page.items), next: page.next, marker: input.string("Marker"))
+    }
+}
