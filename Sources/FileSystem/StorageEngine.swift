@@ -14,7 +14,7 @@ public final class StorageEngine: Sendable {
     public let blocks: any BlockStore
     let collector: BlockCollector
     let fileLocks = KeyedMutex<InodeID>()
-    let pending: PendingWrites
+    let writeBack: WriteBack
     private let flusher: Mutex<Task<Void, Never>?> = Mutex(nil)
     private let logger = Logger(label: "strata.storage")
 
@@ -30,17 +30,17 @@ public final class StorageEngine: Sendable {
                 pendingTotalLimit: Int = 512 << 20, pendingAge: Duration = defaultPendingAge) {
         self.store = store; self.blocks = blocks
         collector = BlockCollector(store: store, blocks: blocks)
-        pending = PendingWrites(fileLimit: pendingFileLimit, totalLimit: pendingTotalLimit)
+        writeBack = WriteBack(fileLimit: pendingFileLimit, totalLimit: pendingTotalLimit)
         startFlusher(age: pendingAge)
     }
 
     /// Unstable writes do not wait in memory for long: like a kernel's dirty page expiry, whatever has been
     /// pending for `age` (two seconds unless a test says otherwise) is flushed even if no COMMIT comes.
     private func startFlusher(age: Duration) {
-        let task = Task.detached { [pending, logger] in
+        let task = Task.detached { [writeBack, logger] in
             while !Task.isCancelled {
                 try? await Task.sleep(for: .milliseconds(500))
-                for (ino, fs) in pending.older(than: age) {
+                for (ino, fs) in writeBack.pending(since: .now - age) {
                     do { try await fs.flushPending(ino) } catch { logger.warning("flushing unstable writes of inode \(ino) failed: \(error)") }
                 }
             }
@@ -49,8 +49,8 @@ public final class StorageEngine: Sendable {
     }
 
     /// Flushes every file's unstable writes now.
-    public func flushPendingWrites() async throws {
-        for (ino, fs) in pending.everyFile { try await fs.flushPending(ino) }
+    public func flushWriteBack() async throws {
+        for (ino, fs) in writeBack.everyFile { try await fs.flushPending(ino) }
     }
 
     /// The embedded default: SQLite metadata in `DIR/metadata`, blocks in `DIR/blocks`. Opening runs
@@ -108,13 +108,13 @@ public final class StorageEngine: Sendable {
 
     public func close() async throws {
         flusher.withLock { $0?.cancel() }
-        try await flushPendingWrites()
+        try await flushWriteBack()
         await collector.stop()
         try await store.close()
     }
 
     private func fileSystem(_ record: FileSystemRecord) -> StrataFileSystem {
         StrataFileSystem(record: record, store: store, blocks: blocks, collector: collector,
-                         fileLocks: fileLocks, pending: pending)
+                         fileLocks: fileLocks, writeBack: writeBack)
     }
 }

@@ -6,18 +6,18 @@ import NIOCore
 /// their blocks put first and the records swapped in by compare-and-swap in one transaction.
 extension StrataFileSystem {
     /// `data` at `offset` as per-chunk extents (slices, no copies).
-    func extents(of data: ByteBuffer, at offset: UInt64) -> [(index: Int64, extents: [PendingWrites.Extent])] {
+    func extents(of data: ByteBuffer, at offset: UInt64) -> [(index: Int64, extents: [WriteBack.Extent])] {
         let chunk = UInt64(chunkSize)
         let end = offset + UInt64(data.readableBytes)
         return (Int64(offset / chunk)...Int64((end - 1) / chunk)).map { index in
             let start = UInt64(index) * chunk
             let lower = max(offset, start), upper = min(end, start + chunk)
             let piece = data.getSlice(at: data.readerIndex + Int(lower - offset), length: Int(upper - lower))!
-            return (index, [PendingWrites.Extent(offset: Int(lower - start), data: piece)])
+            return (index, [WriteBack.Extent(offset: Int(lower - start), data: piece)])
         }
     }
 
-    func writeRetrying(_ ino: InodeID, _ pieces: [(index: Int64, extents: [PendingWrites.Extent])], end: UInt64,
+    func writeRetrying(_ ino: InodeID, _ pieces: [(index: Int64, extents: [WriteBack.Extent])], end: UInt64,
                                writes: UInt64, mtime: Timestamp?) async throws(FSError) -> Inode {
         // Another gateway may change the same chunks between planning and commit: retry then.
         for _ in 0..<16 {
@@ -44,7 +44,7 @@ extension StrataFileSystem {
     /// it already holds, and it has few slices yet; otherwise it is rewritten whole (which folds its slices).
     static let maxSlicesPerChunk = 256
 
-    private func takesSlices(_ extents: [PendingWrites.Extent], over old: Chunk?) -> Bool {
+    private func takesSlices(_ extents: [WriteBack.Extent], over old: Chunk?) -> Bool {
         guard let old, old.slices.count + extents.count <= Self.maxSlicesPerChunk else { return false }
         // A write of everything the chunk holds replaces it without reading it: no slice needed.
         if replacesAllHeld(extents, old) { return false }
@@ -52,13 +52,13 @@ extension StrataFileSystem {
     }
 
     /// One extent from the chunk's start past everything `old` held (nothing held counts as nothing to keep).
-    private func replacesAllHeld(_ extents: [PendingWrites.Extent], _ old: Chunk?) -> Bool {
+    private func replacesAllHeld(_ extents: [WriteBack.Extent], _ old: Chunk?) -> Bool {
         extents.count == 1 && extents[0].offset == 0 && extents[0].end >= (old?.length ?? 0)
     }
 
     /// Puts the new blocks, then swaps them in if no chunk changed meanwhile; nil when one did. `writes` is
     /// how far `change` moves, and `mtime` (nil: untouched) the modification time to record.
-    func writeOnce(_ ino: InodeID, _ pieces: [(index: Int64, extents: [PendingWrites.Extent])], end: UInt64,
+    func writeOnce(_ ino: InodeID, _ pieces: [(index: Int64, extents: [WriteBack.Extent])], end: UInt64,
                    writes: UInt64, mtime: Timestamp?) async throws(FSError) -> Inode? {
         try await commit(try await prepare(ino, pieces), end: end, writes: writes, mtime: mtime)
     }
@@ -83,7 +83,7 @@ extension StrataFileSystem {
     }
 
     /// Whether `extents` (sorted) cover their whole chunk, so its old content does not matter.
-    func coversChunk(_ extents: [PendingWrites.Extent]) -> Bool {
+    func coversChunk(_ extents: [WriteBack.Extent]) -> Bool {
         var reached = 0
         for e in extents { if e.offset > reached { return false }; reached = max(reached, e.end) }
         return reached == chunkSize
@@ -92,7 +92,7 @@ extension StrataFileSystem {
     /// Reads what partial chunks need, builds new bases or slices, and puts their blocks (the slow part,
     /// which needs no lock: nothing refers to the blocks until `commit`). Not `durable`: the blocks are
     /// staged, and must be synced before the commit.
-    func prepare(_ ino: InodeID, _ pieces: [(index: Int64, extents: [PendingWrites.Extent])],
+    func prepare(_ ino: InodeID, _ pieces: [(index: Int64, extents: [WriteBack.Extent])],
                  priority: IOPriority = .foreground, durable: Bool = true) async throws(FSError) -> PreparedWrite {
         let covers = coversChunk
         // Chunks written whole need nothing of the old content: skip reading it (one transaction fewer).

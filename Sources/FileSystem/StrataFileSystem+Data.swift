@@ -98,15 +98,15 @@ extension StrataFileSystem {
         guard inode.type == .regular else { throw inode.type == .directory ? .isDirectory : .invalid }
         guard count > 0 else { return WriteResult(count: 0, committed: .fileSync, verifier: writeVerifier) }
         if stable == .unstable {
-            // Kept in memory until COMMIT, CLOSE, a size limit or a few seconds pass (see PendingWrites).
+            // Kept in memory until COMMIT, CLOSE, a size limit or a few seconds pass (see WriteBack).
             // Taken without the file's lock: a flush seals what it lands first, so this write goes into a
             // generation no flush is landing, and writers never queue behind a commit.
-            let after = pending.add(ino, offset: offset, data, chunkSize: chunkSize, owner: self)
+            let after = writeBack.write(ino, offset: offset, data, chunkSize: chunkSize, through: self)
             if after.startBackgroundFlush { flushSealedInBackground(ino) }
             switch after.then {
-            case .nothing: break
+            case .proceed: break
             case .pace(let until): try? await Task.sleep(until: until, clock: .continuous)
-            case .waitForRoom: await pending.waitForRoom(ino)
+            case .waitForRoom: await writeBack.waitForRoom(ino)
             case .flushNow: try await flushPending(ino)
             }
             return WriteResult(count: count, committed: .unstable, verifier: writeVerifier)
@@ -121,7 +121,7 @@ extension StrataFileSystem {
     }
 
     public func commit(_ ino: InodeID) async throws(FSError) -> UInt64 {
-        if pending.has(ino) { try await flushPending(ino) } else { _ = try await loadInode(ino) }
+        if writeBack.has(ino) { try await flushPending(ino) } else { _ = try await loadInode(ino) }
         return writeVerifier
     }
 }

@@ -7,7 +7,7 @@ import MetadataStore
 extension StrataFileSystem {
     /// Makes the file's pending unstable writes durable.
     func flushPending(_ ino: InodeID) async throws(FSError) {
-        guard pending.has(ino) else { return }
+        guard writeBack.has(ino) else { return }
         try await fileLocks.withLock(ino) { () async throws(FSError) in try await self.flushPendingLocked(ino) }
     }
 
@@ -15,32 +15,32 @@ extension StrataFileSystem {
     /// writes that come meanwhile (they take no lock) go into a fresh one and are not lost with what lands,
     /// and a steady stream of them cannot keep this going. A file removed meanwhile drops them.
     func flushPendingLocked(_ ino: InodeID) async throws(FSError) {
-        guard let sealed = pending.seal(ino) else { return }
+        guard let sealed = writeBack.seal(ino) else { return }
         do {
             try await landLocked(ino, through: sealed)
         } catch .stale {
-            await discard(pending.remove(ino))
+            await discard(writeBack.forget(ino))
         }
     }
 
     /// With the file's lock held: the generations up to `last`, oldest first, their staged blocks synced
     /// together beforehand (the disk has been writing them since they were staged).
     private func landLocked(_ ino: InodeID, through last: UInt64) async throws(FSError) {
-        let staged = pending.stagedBlocks(ino, upTo: last)
+        let staged = writeBack.stagedBlocks(ino, upTo: last)
         if !staged.isEmpty {
             do { try await blocks.sync(staged) } catch { throw mapped(error) }
         }
-        while let generation = pending.oldest(ino), generation.id <= last {
-            try await pending.landing { () async throws(FSError) in
+        while let generation = writeBack.oldest(ino), generation.id <= last {
+            try await writeBack.landing { () async throws(FSError) in
                 try await land(ino, generation)
-                pending.remove(ino, generation: generation.id)
+                writeBack.landed(ino, generation: generation.id)
             }
         }
     }
 
     /// One generation into the stores: its staged chunks (synced already) in one transaction, then what it
     /// still holds in memory; the last transaction moves size, mtime and change as the writes did.
-    private func land(_ ino: InodeID, _ generation: PendingWrites.Generation) async throws(FSError) {
+    private func land(_ ino: InodeID, _ generation: WriteBack.Generation) async throws(FSError) {
         let held = batches(of: generation)
         if !generation.staged.isEmpty {
             let end = generation.staged.map(\.end).max()!
@@ -61,21 +61,21 @@ extension StrataFileSystem {
         Task.detached { [self] in
             do throws(FSError) {
                 repeat {
-                    while let generation = pending.oldestUnstaged(ino) {
+                    while let generation = writeBack.oldestUnstaged(ino) {
                         let started = ContinuousClock.now
                         if generation.chunks.values.allSatisfy(coversChunk) {
                             try await stageInBackground(ino, generation)
                         } else {
                             try await flushInBackground(ino, generation)
                         }
-                        pending.backgroundFlushLanded(ino, bytes: generation.bytes, in: .now - started)
+                        writeBack.backgroundFlushMeasured(ino, bytes: generation.bytes, in: .now - started)
                     }
-                } while pending.finishBackgroundFlush(ino)
+                } while writeBack.finishBackgroundFlush(ino)
             } catch .stale {
-                await discard(pending.remove(ino))
+                await discard(writeBack.forget(ino))
             } catch {
                 // What is left stays pending: a COMMIT, a read or the timer flushes it in the foreground.
-                pending.abandonBackgroundFlush(ino)
+                writeBack.abandonBackgroundFlush(ino)
                 logger.warning("background flush of inode \(ino) failed: \(error)")
             }
         }
@@ -83,15 +83,15 @@ extension StrataFileSystem {
 
     /// A generation of whole chunks (a large file written in order) into staged blocks, out of memory: its
     /// bytes reach the disk now, and whoever lands it only waits for the rest of them.
-    private func stageInBackground(_ ino: InodeID, _ generation: PendingWrites.Generation) async throws(FSError) {
-        var staged: [PendingWrites.Staged] = []
+    private func stageInBackground(_ ino: InodeID, _ generation: WriteBack.Generation) async throws(FSError) {
+        var staged: [WriteBack.Staged] = []
         do {
             var whole = generation
             whole.end = 0  // each batch's end is then what its own chunks hold
             for batch in batches(of: whole) {
-                let prepared = try await prepare(ino, batch.pieces, priority: pending.isPressing(ino) ? .foreground : .background,
+                let prepared = try await prepare(ino, batch.pieces, priority: writeBack.isPressing(ino) ? .foreground : .background,
                                                  durable: false)
-                staged.append(PendingWrites.Staged(prepared: prepared, end: batch.end))
+                staged.append(WriteBack.Staged(prepared: prepared, end: batch.end))
             }
         } catch {
             await discard(staged.flatMap(\.prepared.newBlocks))
@@ -99,7 +99,7 @@ extension StrataFileSystem {
         }
         let indexes = Array(generation.chunks.keys)
         let taken = try await fileLocks.withLock(ino) { [staged] () async throws(FSError) -> Bool in
-            self.pending.stage(ino, generation: generation.id, staged, taking: indexes)
+            self.writeBack.stage(ino, generation: generation.id, staged, taking: indexes)
         }
         // A foreground flush landed the generation from memory meanwhile.
         if !taken { await discard(staged.flatMap(\.prepared.newBlocks)) }
@@ -107,20 +107,20 @@ extension StrataFileSystem {
 
     /// A generation with partial chunks, landed: their plans depend on what the chunks hold, so the staged
     /// generations before it land first.
-    private func flushInBackground(_ ino: InodeID, _ generation: PendingWrites.Generation) async throws(FSError) {
+    private func flushInBackground(_ ino: InodeID, _ generation: WriteBack.Generation) async throws(FSError) {
         for batch in batches(of: generation) {
             // Nobody waits for this flush unless writers are catching up with it: then it is theirs.
-            let prepared = try await prepare(ino, batch.pieces, priority: pending.isPressing(ino) ? .foreground : .background)
+            let prepared = try await prepare(ino, batch.pieces, priority: writeBack.isPressing(ino) ? .foreground : .background)
             let landed = try await fileLocks.withLock(ino) { () async throws(FSError) -> Bool in
                 // A foreground flush may have landed this generation meanwhile.
-                guard self.pending.contains(ino, generation: generation.id) else { return false }
+                guard self.writeBack.contains(ino, generation: generation.id) else { return false }
                 try await self.landLocked(ino, through: generation.id - 1)
-                try await self.pending.landing { () async throws(FSError) in
+                try await self.writeBack.landing { () async throws(FSError) in
                     if try await self.commit(prepared, end: batch.end, writes: batch.writes, mtime: batch.mtime) == nil {
                         // Chunks changed under the prepared ones: redo this batch with the lock held.
                         _ = try await self.writeRetrying(ino, batch.pieces, end: batch.end, writes: batch.writes, mtime: batch.mtime)
                     }
-                    if batch.last { self.pending.remove(ino, generation: generation.id) }
+                    if batch.last { self.writeBack.landed(ino, generation: generation.id) }
                 }
                 return true
             }
@@ -129,7 +129,7 @@ extension StrataFileSystem {
     }
 
     struct FlushBatch {
-        var pieces: [(index: Int64, extents: [PendingWrites.Extent])]
+        var pieces: [(index: Int64, extents: [WriteBack.Extent])]
         var end: UInt64
         var writes: UInt64
         var mtime: Timestamp?
@@ -140,9 +140,9 @@ extension StrataFileSystem {
     /// size, mtime and change as the writes did (so attributes seen before the flush stay the same after it).
     /// A chunk that will likely take its writes as slices costs only their bytes (nothing is read or
     /// rewritten), so a generation of scattered small writes lands as one block and one transaction.
-    func batches(of generation: PendingWrites.Generation) -> [FlushBatch] {
+    func batches(of generation: WriteBack.Generation) -> [FlushBatch] {
         let budget = 64 * chunkSize
-        var groups: [[(index: Int64, extents: [PendingWrites.Extent])]] = []
+        var groups: [[(index: Int64, extents: [WriteBack.Extent])]] = []
         var spent = 0
         for index in generation.chunks.keys.sorted() {
             let extents = generation.chunks[index]!

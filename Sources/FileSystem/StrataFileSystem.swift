@@ -15,15 +15,15 @@ public final class StrataFileSystem: FileSystem {
     let collector: BlockCollector
     /// Shared by every instance over the same engine, like `pending`.
     let fileLocks: KeyedMutex<InodeID>
-    let pending: PendingWrites
+    let writeBack: WriteBack
     let allocator = ByteBufferAllocator()
     let logger = Logger(label: "strata.filesystem")
 
     init(record: FileSystemRecord, store: any MetadataStore, blocks: any BlockStore, collector: BlockCollector,
-         fileLocks: KeyedMutex<InodeID>, pending: PendingWrites) {
+         fileLocks: KeyedMutex<InodeID>, writeBack: WriteBack) {
         id = record.id; root = record.root; chunkSize = record.chunkSize
         self.store = store; self.blocks = blocks; self.collector = collector
-        self.fileLocks = fileLocks; self.pending = pending
+        self.fileLocks = fileLocks; self.writeBack = writeBack
     }
 
     /// Changes on every restart: unstable data written before it may have been lost.
@@ -71,14 +71,14 @@ public final class StrataFileSystem: FileSystem {
     // MARK: - Attributes and lookups
 
     public func getattr(_ ino: InodeID) async throws(FSError) -> Attributes {
-        guard pending.mayHave(ino) else { return Attributes(try await loadInode(ino)) }
+        guard writeBack.mayHave(ino) else { return Attributes(try await loadInode(ino)) }
         // Without the file's lock when no flush was landing meanwhile (the usual case: WRITE compounds ask
         // for attributes every time); a flush that commits between reading the inode and the pending
         // writes would count them twice.
-        let before = pending.landings
+        let before = writeBack.landings
         if before.inProgress == 0 {
             let attributes = try await attributesWithPending(ino)
-            if pending.landings == before { return attributes }
+            if writeBack.landings == before { return attributes }
         }
         return try await fileLocks.withLock(ino) { () async throws(FSError) -> Attributes in
             try await self.attributesWithPending(ino)
@@ -90,13 +90,13 @@ public final class StrataFileSystem: FileSystem {
     /// The inode's attributes with its pending writes included; callers make sure no flush lands meanwhile.
     func attributesWithPending(_ ino: InodeID) async throws(FSError) -> Attributes {
         var attributes = Attributes(try await loadInode(ino))
-        if let file = pending.summary(ino) { attributes.include(file) }
+        if let file = writeBack.summary(ino) { attributes.include(file) }
         return attributes
     }
 
-    /// `attributes` as `getattr` gives them when the inode has unstable writes pending.
+    /// `attributes` as `getattr` gives them when the inode has unstable writes writeBack.
     func withPending(_ attributes: Attributes) async throws(FSError) -> Attributes {
-        pending.mayHave(attributes.id) ? try await getattr(attributes.id) : attributes
+        writeBack.mayHave(attributes.id) ? try await getattr(attributes.id) : attributes
     }
 
     public func access(_ ino: InodeID, as caller: Caller) async throws(FSError) -> AccessRights {

@@ -17,8 +17,8 @@ import Testing
 
     /// Waits until the file's oldest pending generation has been staged by the background flush.
     static func waitUntilStaged(_ v: TestVolume, _ ino: InodeID) async throws {
-        for _ in 0..<500 where v.engine.pending.oldest(ino)?.isStaged != true { try await Task.sleep(for: .milliseconds(10)) }
-        #expect(v.engine.pending.oldest(ino)?.isStaged == true)
+        for _ in 0..<500 where v.engine.writeBack.oldest(ino)?.isStaged != true { try await Task.sleep(for: .milliseconds(10)) }
+        #expect(v.engine.writeBack.oldest(ino)?.isStaged == true)
     }
 
     @Test func wholeChunksLeaveMemoryBeforeCommitAndLandOnIt() async throws {
@@ -31,13 +31,13 @@ import Testing
         }
         try await Self.waitUntilStaged(v, f.id)
         // Staged: in blocks already, out of memory, but not in the metadata until a COMMIT.
-        let staged = try #require(v.engine.pending.oldest(f.id))
+        let staged = try #require(v.engine.writeBack.oldest(f.id))
         #expect(staged.chunks.isEmpty && staged.bytes == 0 && !staged.stagedBlocks.isEmpty)
         #expect(try await v.engine.blocks.list().count >= staged.stagedBlocks.count)
         #expect(try await v.engine.store.inode(f.id)?.size == 0)
         #expect(try await v.fs.getattr(f.id).size == UInt64(data.count))
         _ = try await v.fs.commit(f.id)
-        #expect(v.engine.pending.summary(f.id) == nil)
+        #expect(v.engine.writeBack.summary(f.id) == nil)
         #expect(try await v.engine.store.inode(f.id)?.size == UInt64(data.count))
         #expect(try await v.fs.getattr(f.id).change == f.change + 12)
         #expect(try await v.contents(f.id) == data)
@@ -66,8 +66,8 @@ import Testing
         _ = try await v.fs.write(f.id, offset: 0, ByteBuffer(bytes: pattern(5, 8 * Self.chunk)), stable: .unstable)
         try await Self.waitUntilStaged(v, f.id)
         _ = try await v.fs.remove(v.root, Name("f"), as: .root)
-        try await v.engine.flushPendingWrites()
-        #expect(!v.engine.pending.has(f.id))
+        try await v.engine.flushWriteBack()
+        #expect(!v.engine.writeBack.has(f.id))
         #expect(try await v.engine.blocks.list().isEmpty)
         #expect(try await v.problems() == [])
     }
@@ -91,8 +91,8 @@ import Testing
         }
         _ = try await v.fs.commit(f.id)
         // A background stage that lost its race with a COMMIT discards its blocks as it winds down.
-        for _ in 0..<500 where v.engine.pending.has(f.id) { try await Task.sleep(for: .milliseconds(10)) }
-        #expect(!v.engine.pending.has(f.id))
+        for _ in 0..<500 where v.engine.writeBack.has(f.id) { try await Task.sleep(for: .milliseconds(10)) }
+        #expect(!v.engine.writeBack.has(f.id))
         let bytes = try await v.contents(f.id)
         let lost = (0..<writers * writesEach).filter { slot in
             bytes.count < (slot + 1) * Self.chunk || Array(bytes[slot * Self.chunk..<(slot + 1) * Self.chunk]) != pattern(slot, Self.chunk)

@@ -78,11 +78,11 @@ import Testing
             try await group.waitForAll()
         }
         _ = try await v.fs.commit(f.id)
-        #expect(v.engine.pending.summary(f.id) == nil)  // nothing left unwritten
+        #expect(v.engine.writeBack.summary(f.id) == nil)  // nothing left unwritten
         // A background flush may still be winding down (discarding blocks a COMMIT made useless): the check
         // below would see those blocks as referenced by nothing.
-        for _ in 0..<500 where v.engine.pending.has(f.id) { try await Task.sleep(for: .milliseconds(10)) }
-        #expect(!v.engine.pending.has(f.id))
+        for _ in 0..<500 where v.engine.writeBack.has(f.id) { try await Task.sleep(for: .milliseconds(10)) }
+        #expect(!v.engine.writeBack.has(f.id))
         let bytes = try await v.contents(f.id)
         #expect(bytes.count == writers * writesEach * length)
         let lost = (0..<writers * writesEach).filter { slot in
@@ -106,7 +106,7 @@ import Testing
         #expect(record.storageCapacity == 2 * mib)
         _ = try await v.fs.write(f.id, offset: 0, record, stable: .unstable)
         _ = try await v.fs.write(f.id, offset: UInt64(mib), ByteBuffer(bytes: pattern(4, mib)), stable: .unstable)
-        let held = try #require(v.engine.pending.oldest(f.id)?.chunks[0])
+        let held = try #require(v.engine.writeBack.oldest(f.id)?.chunks[0])
         #expect(held.map(\.data.storageCapacity) == [mib, mib])
         _ = try await v.fs.commit(f.id)
         #expect(try await v.contents(f.id) == pattern(3, mib) + pattern(4, mib))
@@ -128,8 +128,8 @@ import Testing
         let f = try await v.file("f")
         _ = try await v.fs.write(f.id, offset: 0, ByteBuffer(bytes: pattern(5, 3_000)), stable: .unstable)
         _ = try await v.fs.remove(v.root, Name("f"), as: .root)
-        try await v.engine.flushPendingWrites()
-        #expect(!v.engine.pending.has(f.id))
+        try await v.engine.flushWriteBack()
+        #expect(!v.engine.writeBack.has(f.id))
         #expect(try await v.engine.blocks.list().isEmpty)
         #expect(try await v.problems() == [])
     }
