@@ -6,11 +6,7 @@ extension NFSServer {
     public func restoreClients() async {
         let known = await clientRecords?.load() ?? []
         if !known.isEmpty { logger.info("clients that may reclaim: \(known.map { String(decoding: $0, as: UTF8.self) })") }
-        state.with { t in
-            t.restartedOwners = known
-            t.reclaimable = known
-            if known.isEmpty { t.graceEnds = monotonicSeconds() }
-        }
+        state.with { $0.restarted(knownOwners: known, now: monotonicSeconds()) }
     }
 
     func clientConfirmed(_ owner: [UInt8]) async {
@@ -23,7 +19,7 @@ extension NFSServer {
             try state.with { (t: inout StateTables) throws(NFSStatus) in try t.checkGrace(client: client, reclaim: reclaim, now: monotonicSeconds()) }
         } catch {
             if reclaim {
-                let owner = state.with { $0.clients[client].map { String(decoding: $0.owner, as: UTF8.self) } } ?? "unknown client"
+                let owner = state.with { $0.owner(ofClient: client).map { String(decoding: $0, as: UTF8.self) } } ?? "unknown client"
                 logger.info("refused a reclaim by \(owner): \(error)")
             }
             throw error
@@ -35,12 +31,7 @@ extension NFSServer {
         while !Task.isCancelled {
             try? await Task.sleep(for: .seconds(max(0.25, state.leaseSeconds / 4)))
             var gone = state.expireClients()
-            gone += state.with { t -> [[UInt8]] in
-                guard !t.inGrace(monotonicSeconds()), !t.reclaimable.isEmpty else { return [] }
-                let missing = t.reclaimable.filter { owner in !t.clients.values.contains { $0.owner == owner } }
-                t.reclaimable = []
-                return Array(missing)
-            }
+            gone += state.with { $0.ownersThatDidNotReturn(now: monotonicSeconds()) }
             if !gone.isEmpty {
                 logger.info("forgetting clients: \(gone.map { String(decoding: $0, as: UTF8.self) })")
                 await clientRecords?.remove(gone)

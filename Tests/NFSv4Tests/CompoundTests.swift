@@ -265,7 +265,7 @@ import XDR
         let server = try await TestServer.start(grace: 30)
         let known = NFSTestClient(try await server.connection())
         try await known.establish(owner: "known-before-restart")
-        server.nfs.state.with { $0.restartedOwners = [Array("known-before-restart".utf8)]; $0.reclaimable = $0.restartedOwners }
+        server.nfs.state.with { $0.restarted(knownOwners: [Array("known-before-restart".utf8)], now: monotonicSeconds() - 1) }
         let stranger = try await server.client()
         var r = try await known.call([.putrootfh, .open("new", owner: "o", create: true)])
         try r.expectOK(24)

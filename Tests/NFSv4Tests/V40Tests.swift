@@ -86,7 +86,7 @@ import XDR
         let fh = server.handle(made.attributes.id)
         let c = NFSTestClient(try await server.connection())
         let client = try await establish(c, owner: "rebooted-server-client")
-        server.nfs.state.with { $0.restartedOwners = [Array("rebooted-server-client".utf8)]; $0.reclaimable = $0.restartedOwners }
+        server.nfs.state.with { $0.restarted(knownOwners: [Array("rebooted-server-client".utf8)], now: monotonicSeconds() - 1) }
         var r = try await c.rawCompound([.putfh(fh), .raw(18) { b in
             b.xdrU32(1); b.xdrU32(3); b.xdrU32(0); b.xdrU64(client); b.xdrString("oo")
             b.xdrU32(0); b.xdrU32(1); b.xdrU32(0)  // NOCREATE, CLAIM_PREVIOUS, no delegation

@@ -25,7 +25,7 @@ extension Operations {
         let result = try ctx.state.with { (t: inout StateTables) throws(NFSStatus) in
             try t.createSession(client: client, sequence: sequence, fore: fore, back: back, now: monotonicSeconds())
         }
-        if let owner = ctx.state.with({ $0.clients[client]?.owner }) { await ctx.server.clientConfirmed(owner) }
+        if let owner = ctx.state.with({ $0.owner(ofClient: client) }) { await ctx.server.clientConfirmed(owner) }
         out.xdrFixedOpaque(result.sessionID.bytes)
         out.xdrU32(result.sequence)
         out.xdrU32(result.flags)

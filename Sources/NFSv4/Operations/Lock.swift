@@ -19,14 +19,14 @@ extension Operations {
             _ = try d.u64()
             requester = .newOwner(open: open, owner: try d.opaque(max: NFSProtocol.maxOpaque))
             // NFSv4.0: a new lock-owner's first LOCK is sequenced by its open-owner (RFC 7530 §16.10.5).
-            ownerKey = ctx.state.with { t in t.opens[open.other].map { StateTables.OwnerKey.open($0.owner) } }
+            ownerKey = ctx.state.with { $0.ownerKey(ofOpen: open.other) }
             seqid = openSeqid
             stateForClient = open
         } else {
             let existing = try ctx.resolve(try StateID(decoding: &d))
             seqid = try d.u32()
             requester = .existing(existing)
-            ownerKey = ctx.state.with { t in t.lockStates[existing.other].map { StateTables.OwnerKey.lock($0.owner) } }
+            ownerKey = ctx.state.with { $0.ownerKey(ofLock: existing.other) }
             stateForClient = existing
         }
         try sequenced(&ctx, ownerKey, seqid)
@@ -73,7 +73,7 @@ extension Operations {
         let id = try ctx.resolve(try StateID(decoding: &d))
         let offset = try d.u64(), length = try d.u64()
         let handle = try ctx.currentHandle()
-        try sequenced(&ctx, ctx.state.with { t in t.lockStates[id.other].map { StateTables.OwnerKey.lock($0.owner) } }, seqid)
+        try sequenced(&ctx, ctx.state.with { $0.ownerKey(ofLock: id.other) }, seqid)
         renewLease(ctx, for: id)
         let unlocked = try ctx.state.with { (t: inout StateTables) throws(NFSStatus) in
             try t.unlock(id, file: handle, offset: offset, length: length)

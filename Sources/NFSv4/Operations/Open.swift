@@ -80,10 +80,8 @@ extension Operations {
         }
         // NFSv4.0: a new open-owner confirms its first open (RFC 7530 §16.16.5) — except a reclaim, which
         // proves the owner existed before the restart (clients do not confirm reclaimed opens).
-        let needsConfirm = ctx.minorVersion == 0 && ctx.state.with { t -> Bool in
-            if reclaiming { t.unconfirmedOwners.remove(owner) } else if newOwner { t.unconfirmedOwners.insert(owner) }
-            return t.unconfirmedOwners.contains(owner)
-        }
+        let needsConfirm = ctx.minorVersion == 0
+            && ctx.state.with { $0.openNeedsConfirm(owner, newOwner: newOwner, reclaiming: reclaiming) }
         if reclaiming { ctx.server.logger.info("reclaimed an open of inode \(file.id) (NFSv4.\(ctx.minorVersion))") }
         ctx.current = handle
         ctx.currentStateID = stateID

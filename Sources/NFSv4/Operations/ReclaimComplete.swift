@@ -7,6 +7,6 @@ extension Operations {
         let oneFS = try d.bool()
         guard let client = ctx.client else { throw NFSStatus.opNotInSession }
         if oneFS { return }  // per-file-system completion: the global one is what matters here
-        try ctx.state.with { (t: inout StateTables) throws(NFSStatus) in try t.reclaimComplete(client: client) }
+        try ctx.state.with { (t: inout StateTables) throws(NFSStatus) in try t.reclaimComplete(client: client, now: monotonicSeconds()) }
     }
 }

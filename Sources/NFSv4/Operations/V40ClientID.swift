@@ -45,7 +45,7 @@ extension Operations {
         let id = try StateID(decoding: &d)
         let seqid = try d.u32()
         _ = try ctx.currentHandle()
-        try sequenced(&ctx, ctx.state.with { t in t.opens[id.other].map { StateTables.OwnerKey.open($0.owner) } }, seqid)
+        try sequenced(&ctx, ctx.state.with { $0.ownerKey(ofOpen: id.other) }, seqid)
         let confirmed = try ctx.state.with { (t: inout StateTables) throws(NFSStatus) in try t.confirmOpen(id) }
         ctx.currentStateID = confirmed
         confirmed.encode(into: &out)
@@ -57,14 +57,12 @@ extension Operations {
     static func sequenced(_ ctx: inout CompoundContext, _ key: StateTables.OwnerKey?, _ seqid: UInt32) throws -> Bool {
         guard ctx.minorVersion == 0 else { return false }
         guard let key else { throw NFSStatus.badStateid }
-        let (isNew, check) = try ctx.state.with { (t: inout StateTables) throws(NFSStatus) in
-            (t.ownerSequences[key] == nil, try t.checkOwnerSeqid(key, seqid))
-        }
-        switch check {
-        case .run: ctx.sequencedOwner = (key, seqid)
+        switch try ctx.state.with({ (t: inout StateTables) throws(NFSStatus) in try t.checkOwnerSeqid(key, seqid) }) {
+        case .run(let newOwner):
+            ctx.sequencedOwner = (key, seqid)
+            return newOwner
         case .replay(let status, let reply): throw OwnerReplay(status: status, reply: reply)
         }
-        return isNew
     }
 
     /// NFSv4.0: any operation with a client's stateid renews its lease.

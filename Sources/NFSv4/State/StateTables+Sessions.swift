@@ -127,12 +127,13 @@ extension StateTables {
         removeClient(id)
     }
 
-    mutating func reclaimComplete(client id: UInt64) throws(NFSStatus) {
+    /// RECLAIM_COMPLETE; grace ends early once every client known before the restart has said it.
+    mutating func reclaimComplete(client id: UInt64, now: Double) throws(NFSStatus) {
         guard clients[id] != nil else { throw .staleClientid }
         if clients[id]!.reclaimComplete { throw .completeAlready }
         clients[id]!.reclaimComplete = true
         reclaimable.remove(clients[id]!.owner)
-        if reclaimable.isEmpty { graceEnds = min(graceEnds, monotonicSeconds()) }
+        if reclaimable.isEmpty { graceEnds = min(graceEnds, now) }
     }
 
     func sessionExists(_ id: SessionID) -> Bool { sessions[id] != nil }

@@ -37,12 +37,12 @@ extension StateTables {
         clients[id]!.lastRenewal = now
     }
 
-    enum SequenceCheck { case run, replay(NFSStatus, [UInt8]) }
+    enum SequenceCheck: Equatable { case run(newOwner: Bool), replay(NFSStatus, [UInt8]) }
 
     /// Checks an owner's seqid. A new owner accepts any first seqid.
     func checkOwnerSeqid(_ key: OwnerKey, _ seqid: UInt32) throws(NFSStatus) -> SequenceCheck {
-        guard let last = ownerSequences[key] else { return .run }
-        if seqid == last.seqid &+ 1 { return .run }
+        guard let last = ownerSequences[key] else { return .run(newOwner: true) }
+        if seqid == last.seqid &+ 1 { return .run(newOwner: false) }
         if seqid == last.seqid { return .replay(last.status, last.reply) }
         throw .badSeqid
     }
@@ -62,6 +62,17 @@ extension StateTables {
             if let state = lockStates[other] { removeLockState(other, state) }
         }
         ownerSequences[.lock(owner)] = nil
+    }
+
+    /// The open-owner of an open stateid, and the lock-owner of a lock stateid (nil: no such stateid).
+    func ownerKey(ofOpen other: StateOther) -> OwnerKey? { opens[other].map { .open($0.owner) } }
+    func ownerKey(ofLock other: StateOther) -> OwnerKey? { lockStates[other].map { .lock($0.owner) } }
+
+    /// After an OPEN by `owner`: whether the open must still be confirmed (RFC 7530 §16.16.5). A new owner's
+    /// first open must be; a reclaim need not (it proves the owner existed before the restart).
+    mutating func openNeedsConfirm(_ owner: OpenOwner, newOwner: Bool, reclaiming: Bool) -> Bool {
+        if reclaiming { unconfirmedOwners.remove(owner) } else if newOwner { unconfirmedOwners.insert(owner) }
+        return unconfirmedOwners.contains(owner)
     }
 
     /// OPEN_CONFIRM: the open-owner's first open becomes usable.

@@ -98,6 +98,29 @@ struct StateTables {
 
     func inGrace(_ now: Double) -> Bool { now < graceEnds }
 
+    /// After a restart: the owners of the clients known before it may reclaim in the grace period; with
+    /// none, there is no grace.
+    mutating func restarted(knownOwners: Set<[UInt8]>, now: Double) {
+        restartedOwners = knownOwners
+        reclaimable = knownOwners
+        if knownOwners.isEmpty { graceEnds = now }
+    }
+
+    /// Once grace is over: the owners known before the restart that never came back (their records go).
+    mutating func ownersThatDidNotReturn(now: Double) -> [[UInt8]] {
+        guard !inGrace(now), !reclaimable.isEmpty else { return [] }
+        let missing = reclaimable.filter { owner in !clients.values.contains { $0.owner == owner } }
+        reclaimable = []
+        return Array(missing)
+    }
+
+    func owner(ofClient id: UInt64) -> [UInt8]? { clients[id]?.owner }
+    func hasClient(_ id: UInt64) -> Bool { clients[id] != nil }
+    /// The byte-range locks held on `file`.
+    func locks(on file: FileHandle) -> [LockRange] { locks[file] ?? [] }
+    /// No open and no index entry of one is left (what a client's removal must leave behind).
+    var holdsNoOpens: Bool { opens.isEmpty && opensByFile.isEmpty && openByOwnerAndFile.isEmpty }
+
     /// Drops clients whose lease ran out, with their sessions, opens and locks. Returns their owners.
     mutating func expireClients(now: Double) -> [[UInt8]] {
         let expired = clients.values.filter { now - $0.lastRenewal > leaseSeconds }
