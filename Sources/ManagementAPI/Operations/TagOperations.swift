@@ -13,29 +13,26 @@ extension Dispatch {
         return reference
     }
 
-    static func tagResource(_ input: EFSInput, _ cp: ControlPlane) async throws -> JSON {
-        try await cp.tag(try resource(input, "ResourceId"), try input.tags())
+    /// TagResource and the older CreateTags: merge Tags into the resource `member` names.
+    private static func addTags(_ input: EFSInput, _ cp: ControlPlane, member: String) async throws -> JSON {
+        try await cp.tag(try resource(input, member), try input.tags())
         return .null
     }
 
-    static func untagResource(_ input: EFSInput, _ cp: ControlPlane) async throws -> JSON {
-        try await cp.untag(try resource(input, "ResourceId"), keys: input.strings("TagKeys") ?? [])
+    /// UntagResource and the older DeleteTags: drop TagKeys from the resource `member` names.
+    private static func removeTags(_ input: EFSInput, _ cp: ControlPlane, member: String) async throws -> JSON {
+        try await cp.untag(try resource(input, member), keys: input.strings("TagKeys") ?? [])
         return .null
     }
+
+    static func tagResource(_ input: EFSInput, _ cp: ControlPlane) async throws -> JSON { try await addTags(input, cp, member: "ResourceId") }
+    static func untagResource(_ input: EFSInput, _ cp: ControlPlane) async throws -> JSON { try await removeTags(input, cp, member: "ResourceId") }
+    static func createTags(_ input: EFSInput, _ cp: ControlPlane) async throws -> JSON { try await addTags(input, cp, member: "FileSystemId") }
+    static func deleteTags(_ input: EFSInput, _ cp: ControlPlane) async throws -> JSON { try await removeTags(input, cp, member: "FileSystemId") }
 
     static func listTagsForResource(_ input: EFSInput, _ cp: ControlPlane) async throws -> JSON {
         let page = try await cp.tags(of: try resource(input, "ResourceId"), page: input.page(marker: "NextToken", max: "MaxResults"))
         return EFSOutput.tokenPage("Tags", EFSOutput.tagItems(page.items), next: page.next)
-    }
-
-    static func createTags(_ input: EFSInput, _ cp: ControlPlane) async throws -> JSON {
-        try await cp.tag(try resource(input, "FileSystemId"), try input.tags())
-        return .null
-    }
-
-    static func deleteTags(_ input: EFSInput, _ cp: ControlPlane) async throws -> JSON {
-        try await cp.untag(try resource(input, "FileSystemId"), keys: input.strings("TagKeys") ?? [])
-        return .null
     }
 
     static func describeTags(_ input: EFSInput, _ cp: ControlPlane) async throws -> JSON {
