@@ -111,6 +111,7 @@ let package = Package(
         .testTarget(name: "BlockStoreTests", dependencies: ["BlockStore"]),
         .testTarget(name: "LockingTests", dependencies: ["Locking"]),
         .testTarget(name: "IAMTests", dependencies: ["IAM", "JSONValue"]),
+        .testTarget(name: "ManagementAPITests", dependencies: ["ManagementAPI", "JSONValue"]),
         .testTarget(name: "ControlPlaneTests", dependencies: ["ControlPlane", "FileSystem", .product(name: "NIOCore", package: "swift-nio")]),
         .testTarget(name: "XDRTests", dependencies: [
             "XDR", "ONCRPC",

@@ -18,9 +18,7 @@ extension ControlPlane {
         guard accessPoints.values.filter({ $0.fileSystemID == input.fileSystemID }).count < Self.accessPointLimit else {
             throw APIError("AccessPointLimitExceeded", "File system '\(input.fileSystemID)' has \(Self.accessPointLimit) access points.")
         }
-        guard root.path.hasPrefix("/"), !root.components.contains(where: { $0 == "." || $0 == ".." }) else {
-            throw APIError.badRequest("RootDirectory Path must be absolute, without . or .. components.")
-        }
+        try checkRootPath(root.path)
         let ap = AccessPointState(id: newID("fsap-"), fileSystemID: input.fileSystemID, clientToken: input.clientToken,
                                   tags: try checkedTags(input.tags), posixUser: input.posixUser, rootDirectory: root,
                                   lifeCycleState: .creating)
@@ -32,6 +30,18 @@ extension ControlPlane {
             try? await cp.persist(cp.accessPoints[ap.id]!)
         }
         return describe(ap)
+    }
+
+    /// What a root directory path must be beyond the model's pattern: absolute, at most 100 bytes, with no
+    /// empty, `.` or `..` component and no control character (the pattern is the first line of defence;
+    /// this holds for every caller of the control plane).
+    func checkRootPath(_ path: String) throws(APIError) {
+        let components = path.split(separator: "/", omittingEmptySubsequences: false).dropFirst()
+        guard path.hasPrefix("/"), path.utf8.count <= 100,
+              path == "/" || !components.contains(where: { $0.isEmpty || $0 == "." || $0 == ".." }),
+              !path.unicodeScalars.contains(where: { $0.value < 0x20 || $0.value == 0x7F }) else {
+            throw APIError.badRequest("RootDirectory Path must be absolute, at most 100 bytes, with no empty, . or .. component and no control character.")
+        }
     }
 
     public func describeAccessPoints(_ filter: AccessPointFilter, page request: PageRequest = .init()) throws -> Page<AccessPointDescription> {

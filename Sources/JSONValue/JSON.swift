@@ -37,9 +37,9 @@ public enum JSON: Sendable, Hashable, Codable {
 
     public struct ParseError: Error, Sendable { public let message: String }
 
+    /// RFC 8259 JSON in UTF-8, strictly (see `StrictJSONParser`).
     public static func parse(_ bytes: some Collection<UInt8>) throws(ParseError) -> JSON {
-        do { return try JSONDecoder().decode(JSON.self, from: Data(bytes)) }
-        catch { throw ParseError(message: "malformed JSON") }
+        try StrictJSONParser.parse(Array(bytes))
     }
 
     public static func parse(_ text: String) throws(ParseError) -> JSON { try parse(Array(text.utf8)) }

@@ -1,13 +1,17 @@
 import IAM
+import JSONValue
 import NIOCore
 import NIOHTTP1
 import NIOPosix
 import Synchronization
 
-/// HTTP/1.1 for the management API: each request is read whole (bodies over 1 MiB are refused with 413),
-/// handed to `ManagementAPI.handle`, and answered; keep-alive and pipelining as NIO provides them.
+/// HTTP/1.1 for the management API: each request is read whole (bodies over 1 MiB are refused with 413,
+/// at once when the request declares one), handed to `ManagementAPI.handle`, and answered; keep-alive and
+/// pipelining as NIO provides them. A request whose bytes stop coming for `stallTimeout` is answered 408
+/// and its connection closed, so a client cannot hold a connection with a half-sent request.
 public final class HTTPServer: Sendable {
     static let maxBody = 1 << 20
+    static let stallTimeout = TimeAmount.seconds(5)
     private let api: ManagementAPI
     private let group: MultiThreadedEventLoopGroup
     private let channel = Mutex<(any Channel)?>(nil)
@@ -48,24 +52,57 @@ final class APIRequestHandler: ChannelInboundHandler, @unchecked Sendable {
     private var head: HTTPRequestHead?
     private var body: [UInt8] = []
     private var tooLarge = false
+    /// A request already answered (refused) whose remaining parts are ignored until the connection closes.
+    private var refused = false
+    private var stall: Scheduled<Void>?
 
     init(api: ManagementAPI) { self.api = api }
 
+    private static func error(_ status: Int, _ code: String, _ message: String) -> APIResponse {
+        APIResponse(status: status, headers: [("Content-Type", "application/json"), ("x-amzn-ErrorType", code)],
+                    body: JSON.object(["ErrorCode": .string(code), "Message": .string(message)]).serialized())
+    }
+
+    private func refuse(_ response: APIResponse, on channel: any Channel) {
+        refused = true
+        head = nil
+        body = []
+        stall?.cancel()
+        write(response, keepAlive: false, on: channel)
+    }
+
+    /// (Re)arms the timer that answers a request whose bytes stop coming.
+    private func watchForStall(_ context: ChannelHandlerContext) {
+        stall?.cancel()
+        let channel = context.channel
+        stall = context.eventLoop.scheduleTask(in: HTTPServer.stallTimeout) { [self] in
+            guard head != nil, !refused else { return }
+            refuse(Self.error(408, "RequestTimeout", "The request was not received in time."), on: channel)
+        }
+    }
+
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        guard !refused else { return }
         switch unwrapInboundIn(data) {
         case .head(let h):
             head = h; body = []; tooLarge = false
+            if let declared = h.headers.first(name: "content-length").flatMap({ Int($0) }), declared > HTTPServer.maxBody {
+                refuse(Self.error(413, "BadRequest", "Request body too large: \(declared) bytes declared, at most \(HTTPServer.maxBody)."),
+                       on: context.channel)
+                return
+            }
+            watchForStall(context)
         case .body(let chunk):
             if body.count + chunk.readableBytes > HTTPServer.maxBody { tooLarge = true } else { body += chunk.readableBytesView }
+            watchForStall(context)
         case .end:
+            stall?.cancel()
             guard let head else { return }
             self.head = nil
             let channel = context.channel
             let keepAlive = head.isKeepAlive
             if tooLarge {
-                write(APIResponse(status: 413, headers: [("Content-Type", "application/json")],
-                                  body: Array(#"{"ErrorCode":"BadRequest","Message":"Request body too large."}"#.utf8)),
-                      keepAlive: false, on: channel)
+                refuse(Self.error(413, "BadRequest", "Request body too large."), on: channel)
                 return
             }
             let uri = head.uri
@@ -94,7 +131,13 @@ final class APIRequestHandler: ChannelInboundHandler, @unchecked Sendable {
         }
     }
 
+    func channelInactive(context: ChannelHandlerContext) {
+        stall?.cancel()
+        context.fireChannelInactive()
+    }
+
     func errorCaught(context: ChannelHandlerContext, error: any Error) {
+        stall?.cancel()
         context.close(promise: nil)
     }
 }

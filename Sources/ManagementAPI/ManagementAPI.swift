@@ -22,7 +22,10 @@ public struct ManagementAPI: Sendable {
     /// The clock requests are checked against (tests move it).
     let now: @Sendable () -> Date
 
-    public init(control: ControlPlane, identities: IdentityStore, region: String, now: @escaping @Sendable () -> Date = Date.init) {
+    /// Fails when one of the model's patterns does not compile: validation would otherwise let through
+    /// whatever that pattern was meant to refuse.
+    public init(control: ControlPlane, identities: IdentityStore, region: String, now: @escaping @Sendable () -> Date = Date.init) throws {
+        if case .failure(let error) = Validator.compiledPatterns { throw error }
         self.control = control; self.identities = identities; self.region = region; self.now = now
     }
 

@@ -11,8 +11,11 @@ enum RequestDecoder {
         let hasBodyMembers = members.contains { $0.location == nil }
         if hasBodyMembers && !body.isEmpty {
             let parsed: JSON
-            do { parsed = try JSON.parse(body) } catch { throw APIError("BadRequest", "The request body is not valid JSON.") }
-            guard let fields = parsed.object else { throw APIError("BadRequest", "The request body must be a JSON object.") }
+            // AWS answers a body it cannot read as its input structure with a SerializationException (400).
+            do { parsed = try JSON.parse(body) } catch {
+                throw APIError("SerializationException", "The request body is not valid JSON (RFC 8259, UTF-8): \(error.message).")
+            }
+            guard let fields = parsed.object else { throw APIError("SerializationException", "The request body must be a JSON object.") }
             for (k, v) in fields { object[k] = v }
         }  // a body where the operation takes none is ignored, as AWS does
         var queryValues: [String: [String]] = [:]

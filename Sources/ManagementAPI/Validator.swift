@@ -1,12 +1,40 @@
 import Foundation
 import JSONValue
-import Synchronization
 
 /// Checks a request against the model: types, required members, lengths, ranges, patterns and enums
 /// (botocore checks only minimum lengths client-side; the rest is the server's job). Messages follow
 /// AWS's "1 validation error detected: Value ... at '...' failed to satisfy constraint: ..." form.
 enum Validator {
-    private static let patterns = Mutex<[String: NSRegularExpression]>([:])
+    /// Model patterns ICU cannot compile, and equivalents it can.
+    static let patternRewrites: [String: String] = [
+        // RootDirectory.Path: a quantified lookahead, `(?!\.)+`, which ICU refuses; asserting it once is the same.
+        #"^(\/|(\/(?!\.)+[^$#<>;`|&?{}^*/\n]+){1,4})$"#: #"^(\/|(\/(?!\.)[^$#<>;`|&?{}^*/\n]+){1,4})$"#,
+    ]
+
+    struct PatternError: Error, CustomStringConvertible {
+        var pattern: String
+        var description: String { "the API model's pattern \(pattern) does not compile" }
+    }
+
+    /// Every pattern of the model, compiled when first needed; `ManagementAPI.init` asks first, so a pattern
+    /// that does not compile stops the start instead of silently constraining nothing.
+    static let compiledPatterns: Result<[String: NSRegularExpression], PatternError> = {
+        var compiled: [String: NSRegularExpression] = [:]
+        for case .string(_, _, let pattern?, _) in EFSModel.shapes.values where compiled[pattern] == nil {
+            guard let regex = try? NSRegularExpression(pattern: anchored(patternRewrites[pattern] ?? pattern)) else {
+                return .failure(PatternError(pattern: pattern))
+            }
+            compiled[pattern] = regex
+        }
+        return .success(compiled)
+    }()
+
+    /// ICU's `$` also matches before a final newline ("755\n" would pass `^[0-7]{3,4}$`); a pattern that
+    /// ends in `$` means the end of the string, which is `\z`.
+    static func anchored(_ pattern: String) -> String {
+        guard pattern.hasSuffix("$"), !pattern.hasSuffix("\\$") else { return pattern }
+        return pattern.dropLast() + "\\z"
+    }
 
     static func validate(_ value: JSON, shape name: String) -> String? {
         var errors: [String] = []
@@ -74,13 +102,8 @@ enum Validator {
     }
 
     static func matches(_ s: String, _ pattern: String) -> Bool {
-        let regex: NSRegularExpression? = patterns.withLock { cache in
-            if let r = cache[pattern] { return r }
-            let r = try? NSRegularExpression(pattern: pattern)
-            if let r { cache[pattern] = r }
-            return r
-        }
-        guard let regex else { return true }  // a pattern ICU cannot compile constrains nothing
+        // A pattern not compiled here (none, once the start has checked them all) matches nothing.
+        guard case .success(let compiled) = compiledPatterns, let regex = compiled[pattern] else { return false }
         // Smithy patterns are not implicitly anchored: those that mean the whole string say ^...$.
         return regex.firstMatch(in: s, range: NSRange(s.startIndex..., in: s)) != nil
     }

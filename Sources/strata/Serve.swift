@@ -96,7 +96,7 @@ struct Serve: AsyncParsableCommand {
                                                 handleKey: handleKey, configuration: configuration)
         for (mt, storageID) in await control.liveMountTargets() { _ = await mountTargets.start(mt, storageID: storageID) }
         await control.observeMountTargets { await mountTargets.handle($0) }
-        let api = HTTPServer(api: ManagementAPI(control: control, identities: identities, region: network.region))
+        let api = HTTPServer(api: try ManagementAPI(control: control, identities: identities, region: network.region))
         let apiBound = try await api.start(host: apiHost, port: apiPort)
         say("  management API (EFS 2015-02-01) at http://\(apiHost):\(apiBound.port ?? apiPort); default file system is \(defaultID)")
         say("Manage it with:")

@@ -74,11 +74,14 @@ def test_tampered_and_expired_requests_are_refused(server):
 
 
 def test_malformed_json_and_wrong_types_are_bad_requests(server):
-    for body in [b"{not json", b"[1,2]", json.dumps({"CreationToken": 5}).encode(), json.dumps({}).encode(),
-                 json.dumps({"CreationToken": "t", "Bogus": 1}).encode()]:
+    # A body that is not a JSON object is a serialization error, as AWS answers it; a JSON object that does not
+    # fit the model is a BadRequest.
+    for body, expected in [(b"{not json", "SerializationException"), (b"[1,2]", "SerializationException"),
+                           (json.dumps({"CreationToken": 5}).encode(), "BadRequest"), (json.dumps({}).encode(), "BadRequest"),
+                           (json.dumps({"CreationToken": "t", "Bogus": 1}).encode(), "BadRequest")]:
         r = send(signed(server, "POST", "/2015-02-01/file-systems", body))
         assert r.status_code == 400, body
-        assert r.headers["x-amzn-ErrorType"] == "BadRequest" and r.json()["ErrorCode"] == "BadRequest" and r.json()["Message"]
+        assert r.headers["x-amzn-ErrorType"] == expected and r.json()["ErrorCode"] == expected and r.json()["Message"]
     r = send(signed(server, "GET", "/2015-02-01/nonsense"))
     assert r.status_code == 404
 
