@@ -5,7 +5,7 @@ extension NFSServer {
     /// Loads the client records; with none, there is nothing to reclaim and no grace period.
     public func restoreClients() async {
         let known = await clientRecords?.load() ?? []
-        if !known.isEmpty { logger.info("clients that may reclaim: \(known.map { String(decoding: $0, as: UTF8.self) })") }
+        if !known.isEmpty { logger.info("\(known.count) client(s) known before this start may reclaim their state") }
         state.with { $0.restarted(knownOwners: known, now: monotonicSeconds()) }
     }
 
@@ -33,7 +33,7 @@ extension NFSServer {
             var gone = state.expireClients()
             gone += state.with { $0.ownersThatDidNotReturn(now: monotonicSeconds()) }
             if !gone.isEmpty {
-                logger.info("forgetting clients: \(gone.map { String(decoding: $0, as: UTF8.self) })")
+                logger.info("forgetting \(gone.count) client(s) whose lease ran out or who did not come back")
                 await clientRecords?.remove(gone)
             }
         }

@@ -51,7 +51,8 @@ public final class NFSServer: RPCProgram {
         switch procedure {
         case 0: return .success(ByteBuffer())
         case 1:
-            let (results, tail) = await CompoundProcessor.run(arguments, server: self, caller: Self.caller(context.credential))
+            let (results, tail) = await CompoundProcessor.run(arguments, server: self, caller: Self.caller(context.credential),
+                                                              source: context.remoteAddress?.ipAddress)
             return tail.isEmpty ? .success(results) : .successWithTail(results, tail)
         default: return .procedureUnavailable
         }

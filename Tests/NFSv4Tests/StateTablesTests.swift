@@ -245,6 +245,31 @@ import Testing
         #expect(t.test(lock) == .badStateid && t.ownerKey(ofLock: lock.other) == nil)
     }
 
+    @Test func unconfirmedClientsAreBoundedPerSourceAndInAllOldestFirst() throws {
+        var t = tables()
+        let perSource = StateTables.maxUnconfirmedPerSource
+        var ids: [UInt64] = []
+        for i in 0..<(perSource + 3) {
+            ids.append(t.exchangeID(owner: Array("flood-\(i)".utf8), verifier: [1], source: "10.0.0.9", now: 0).client)
+        }
+        #expect(t.unconfirmedClients == perSource)
+        #expect(!t.hasClient(ids[0]) && !t.hasClient(ids[2]) && t.hasClient(ids[3]) && t.hasClient(ids.last!))
+        // Another source is not crowded out by the first, and confirming takes a record out of the count.
+        let (other, seq, _) = t.exchangeID(owner: [42], verifier: [1], source: "10.0.0.10", now: 0)
+        #expect(t.unconfirmedClients == perSource + 1)
+        let attrs = ChannelAttributes(maxRequestSize: 1 << 20, maxResponseSize: 1 << 20, maxResponseSizeCached: 4096,
+                                      maxOperations: 8, maxRequests: 2)
+        _ = try t.createSession(client: other, sequence: seq, fore: attrs, back: attrs, now: 0)
+        #expect(t.unconfirmedClients == perSource)
+        // In all: the oldest unconfirmed record of anyone goes first; confirmed clients are never evicted.
+        for i in 0..<StateTables.maxUnconfirmed {
+            _ = t.exchangeID(owner: Array("many-\(i)".utf8), verifier: [1], source: "10.1.\(i / 250).\(i % 250)", now: 0)
+        }
+        #expect(t.unconfirmedClients == StateTables.maxUnconfirmed)
+        #expect(!t.hasClient(ids.last!) && t.hasClient(other))
+        #expect(throws: NFSStatus.staleClientid) { _ = try t.createSession(client: ids.last!, sequence: 1, fore: attrs, back: attrs, now: 0) }
+    }
+
     @Test func sessionsAreBoundedPerClientAndGoWithTheirClient() throws {
         var t = tables()
         let (client, first, _) = t.exchangeID(owner: [7], verifier: [1], now: 0)

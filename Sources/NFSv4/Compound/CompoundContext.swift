@@ -10,6 +10,8 @@ struct CompoundContext {
     var saved: FileHandle?
     var currentStateID: StateID?
     var savedStateID: StateID?
+    /// The client's address (without its port), which bounds how many unconfirmed records it may hold.
+    var source: String?
     /// Set by SEQUENCE (NFSv4.1).
     var client: UInt64?
     var minorVersion: UInt32 = 1
@@ -20,7 +22,9 @@ struct CompoundContext {
     /// Bytes that follow the reply as they are (READ data), so they are never copied into it.
     var tail: [ByteBuffer] = []
 
-    init(server: NFSServer, caller: Caller) { self.server = server; gate = server.gate(for: caller) }
+    init(server: NFSServer, caller: Caller, source: String?) {
+        self.server = server; self.source = source; gate = server.gate(for: caller)
+    }
 
     var state: NFSState { server.state }
 

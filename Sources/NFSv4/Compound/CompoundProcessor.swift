@@ -8,9 +8,14 @@ enum CompoundProcessor {
     static let maxTag = 1024
     /// Operations allowed before a session exists, each only as the sole operation (RFC 8881 §2.10.6.1.1).
     static let sessionless: Set<OpCode> = [.exchangeID, .createSession, .destroySession, .bindConnToSession, .destroyClientid]
+    /// NFSv4.0 has no session to bound a COMPOUND: past this many operations, or this many bytes of reply,
+    /// the first operation over is NFS4ERR_RESOURCE (RFC 7530 §15.2), so no client can make the server build
+    /// an unbounded reply. NFSv4.1 bounds both by the session (TOO_MANY_OPS at SEQUENCE, REP_TOO_BIG).
+    static let maxOperations40 = 128
+    static let maxReply40 = Int(SessionLimits.maxResponseSize)
 
     /// The results, and bytes that follow them unchanged (the data of a READ that ended the compound).
-    static func run(_ arguments: ByteBuffer, server: NFSServer, caller: Caller) async -> (ByteBuffer, [ByteBuffer]) {
+    static func run(_ arguments: ByteBuffer, server: NFSServer, caller: Caller, source: String? = nil) async -> (ByteBuffer, [ByteBuffer]) {
         var d = XDRDecoder(arguments)
         var reply = ByteBuffer()
         guard let tag = try? d.opaque(max: maxTag), let minor = try? d.u32(), let count = try? d.u32() else {
@@ -27,16 +32,22 @@ enum CompoundProcessor {
             return (reply, [])
         }
 
-        var context = CompoundContext(server: server, caller: caller)
+        var context = CompoundContext(server: server, caller: caller, source: source)
         context.minorVersion = minor
         var status = NFSStatus.ok
         var done: UInt32 = 0
         var slot: (session: SessionID, slot: UInt32, cache: Bool)?
+        var replyLimit = minor == 0 ? maxReply40 : Int.max
         for index in 0..<count {
             let opStart = reply.writerIndex
             guard let raw = try? d.u32() else {
                 reply.xdrU32(OpCode.illegal.rawValue); reply.xdrU32(NFSStatus.badxdr.rawValue)
                 status = .badxdr; done += 1
+                break
+            }
+            if minor == 0 && index >= maxOperations40 {
+                reply.xdrU32(raw); reply.xdrU32(NFSStatus.resource.rawValue)
+                status = .resource; done += 1
                 break
             }
             guard let op = OpCode(rawValue: raw) else {
@@ -48,7 +59,7 @@ enum CompoundProcessor {
             context.isLastOperation = index == count - 1
             let statusAt = reply.writerIndex
             reply.xdrU32(0)
-            let result: NFSStatus
+            var result: NFSStatus
             if minor == 0 {
                 // NFSv4.0 has no sessions; operations numbered past RELEASE_LOCKOWNER do not exist in it.
                 if op.rawValue > OpCode.releaseLockowner.rawValue {
@@ -67,8 +78,9 @@ enum CompoundProcessor {
                     return (cached, [])
                 case .failed(let failure):
                     result = failure
-                case .started(let session, let slotID, let cache):
+                case .started(let session, let slotID, let cache, let maxResponseSize):
                     slot = (session, slotID, cache)
+                    replyLimit = maxResponseSize
                     result = .ok
                 }
             } else if op == .sequence {
@@ -80,6 +92,12 @@ enum CompoundProcessor {
             } else {
                 await context.refresh()
                 result = await execute(op, &context, &d, &reply, bodyStart: statusAt + 4, statusAt: statusAt)
+            }
+            if result == .ok && reply.writerIndex + context.tail.reduce(0, { $0 + $1.readableBytes }) > replyLimit {
+                // The reply grew past its bound with this operation: it is answered with the error instead.
+                reply.moveWriterIndex(to: statusAt + 4)
+                context.tail = []
+                result = minor == 0 ? .resource : .repTooBig
             }
             reply.setInteger(result.rawValue, at: statusAt, endianness: .big)
             if server.trace { server.logger.info("v4.\(minor) \(op) -> \(result)") }

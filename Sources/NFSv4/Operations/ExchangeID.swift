@@ -22,7 +22,9 @@ extension Operations {
             _ = try d.opaque(max: NFSProtocol.maxOpaque); _ = try d.opaque(max: NFSProtocol.maxOpaque)
             _ = try d.i64(); _ = try d.u32()
         }
-        let (client, sequence, confirmed) = ctx.state.with { $0.exchangeID(owner: owner, verifier: verifier, now: monotonicSeconds()) }
+        let (client, sequence, confirmed) = ctx.state.with {
+            $0.exchangeID(owner: owner, verifier: verifier, source: ctx.source, now: monotonicSeconds())
+        }
         out.xdrU64(client)
         out.xdrU32(sequence)
         out.xdrU32(flagUseNonPNFS | (confirmed ? flagConfirmed : 0))

@@ -2,7 +2,7 @@ import NIOCore
 import XDR
 
 enum SequenceResult {
-    case started(SessionID, UInt32, cache: Bool)
+    case started(SessionID, UInt32, cache: Bool, maxResponseSize: Int)
     case replay(ByteBuffer)
     case failed(NFSStatus)
 }
@@ -14,15 +14,13 @@ extension Operations {
         guard let sessionBytes = try? d.fixedOpaque(16), let sequence = try? d.u32(), let slot = try? d.u32(),
               let highest = try? d.u32(), let cacheThis = try? d.bool() else { return .failed(.badxdr) }
         let session = SessionID(bytes: sessionBytes)
-        let outcome = ctx.state.with { $0.sequence(session: session, sequence: sequence, slot: slot, now: monotonicSeconds()) }
+        let outcome = ctx.state.with {
+            $0.sequence(session: session, sequence: sequence, slot: slot, operations: operationCount, now: monotonicSeconds())
+        }
         switch outcome {
         case .replay(let cached): return .replay(cached)
         case .failure(let status): return .failed(status)
-        case .execute(let maxOperations, let highestSlot, let client):
-            if operationCount > maxOperations {
-                ctx.state.with { $0.finishSequence(session: session, slot: slot, reply: nil) }
-                return .failed(.tooManyOps)
-            }
+        case .execute(let maxResponseSize, let highestSlot, let client):
             ctx.client = client
             out.xdrFixedOpaque(sessionBytes)
             out.xdrU32(sequence)
@@ -31,7 +29,7 @@ extension Operations {
             out.xdrU32(highestSlot)  // highest slot id the server will accept
             out.xdrU32(highestSlot)  // target highest slot id
             out.xdrU32(0)  // status flags
-            return .started(session, slot, cache: cacheThis)
+            return .started(session, slot, cache: cacheThis, maxResponseSize: Int(maxResponseSize))
         }
     }
 }

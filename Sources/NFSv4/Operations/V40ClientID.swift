@@ -10,7 +10,9 @@ extension Operations {
         _ = try d.u32()                                  // callback program
         _ = try d.opaque(max: 64); _ = try d.opaque(max: 128)  // callback netid and address
         _ = try d.u32()                                  // callback ident
-        let (client, confirm) = ctx.state.with { $0.setClientID(owner: owner, verifier: verifier, now: monotonicSeconds()) }
+        let (client, confirm) = ctx.state.with {
+            $0.setClientID(owner: owner, verifier: verifier, source: ctx.source, now: monotonicSeconds())
+        }
         out.xdrU64(client)
         out.xdrFixedOpaque(confirm)
     }

@@ -9,7 +9,7 @@ struct CreateSessionResult: Sendable {
 }
 
 enum SequenceOutcome {
-    case execute(maxOperations: UInt32, highestSlot: UInt32, client: UInt64)
+    case execute(maxResponseSize: UInt32, highestSlot: UInt32, client: UInt64)
     /// A retransmission: answer with the reply sent the first time.
     case replay(ByteBuffer)
     case failure(NFSStatus)
@@ -27,7 +27,8 @@ enum SessionLimits {
 
 /// EXCHANGE_ID, CREATE_SESSION, SEQUENCE and friends (RFC 8881 §18.35–18.37, §18.46, §18.50).
 extension StateTables {
-    mutating func exchangeID(owner: [UInt8], verifier: [UInt8], now: Double) -> (client: UInt64, sequence: UInt32, confirmed: Bool) {
+    mutating func exchangeID(owner: [UInt8], verifier: [UInt8], source: String? = nil, now: Double)
+        -> (client: UInt64, sequence: UInt32, confirmed: Bool) {
         if let id = clientsByOwner[owner], var client = clients[id] {
             if client.verifier == verifier {
                 client.lastRenewal = now
@@ -36,22 +37,58 @@ extension StateTables {
             }
             if !client.confirmed { removeClient(id) }
             // A new verifier means the client rebooted: a new record, which replaces the old once confirmed.
-            let fresh = newClient(owner: owner, verifier: verifier, now: now, replaces: client.confirmed ? id : nil)
+            let fresh = newClient(owner: owner, verifier: verifier, source: source, now: now, replaces: client.confirmed ? id : nil)
             return (fresh, 1, false)
         }
-        return (newClient(owner: owner, verifier: verifier, now: now, replaces: nil), 1, false)
+        return (newClient(owner: owner, verifier: verifier, source: source, now: now, replaces: nil), 1, false)
     }
 
     /// A new client record; its id carries the boot epoch, so ids of an earlier boot are recognisably stale.
-    mutating func newClient(owner: [UInt8], verifier: [UInt8], now: Double, replaces: UInt64?, confirm: [UInt8]? = nil) -> UInt64 {
+    mutating func newClient(owner: [UInt8], verifier: [UInt8], source: String?, now: Double, replaces: UInt64?,
+                            confirm: [UInt8]? = nil) -> UInt64 {
+        makeRoomForUnconfirmed(from: source)
         let id = UInt64(epoch) << 32 | (nextCounter & 0xFFFF_FFFF)
         nextCounter += 1
         var client = Client(id: id, owner: owner, verifier: verifier, lastRenewal: now, replaces: replaces)
         client.confirmVerifier = confirm
+        client.source = source
         clients[id] = client
         clientsByOwner[owner] = id
+        unconfirmedQueue.append(id)
+        unconfirmedCount += 1
+        if let source { unconfirmedBySource[source, default: []].append(id) }
         return id
     }
+
+    /// Evicts the oldest unconfirmed records of `source`, and then of everyone, past their bounds.
+    private mutating func makeRoomForUnconfirmed(from source: String?) {
+        if let source, let mine = unconfirmedBySource[source], mine.count >= Self.maxUnconfirmedPerSource {
+            removeClient(mine[0])
+        }
+        while unconfirmedCount >= Self.maxUnconfirmed, unconfirmedQueueStart < unconfirmedQueue.count {
+            let oldest = unconfirmedQueue[unconfirmedQueueStart]
+            unconfirmedQueueStart += 1
+            if let client = clients[oldest], !client.confirmed { removeClient(oldest) }
+        }
+        // Entries of records confirmed or gone since are dropped now and then, so the queue stays within twice
+        // the records it stands for (amortized: once per maxUnconfirmed new records at most).
+        if unconfirmedQueue.count - unconfirmedQueueStart >= 2 * Self.maxUnconfirmed {
+            unconfirmedQueue = unconfirmedQueue[unconfirmedQueueStart...].filter { clients[$0]?.confirmed == false }
+            unconfirmedQueueStart = 0
+        }
+    }
+
+    /// A record leaves the unconfirmed (confirmed, or removed while unconfirmed).
+    mutating func forgetUnconfirmed(_ client: Client) {
+        unconfirmedCount -= 1
+        if let source = client.source {
+            unconfirmedBySource[source]?.removeAll { $0 == client.id }
+            if unconfirmedBySource[source]?.isEmpty == true { unconfirmedBySource[source] = nil }
+        }
+    }
+
+    /// Unconfirmed client records held now.
+    var unconfirmedClients: Int { unconfirmedCount }
 
     mutating func createSession(client id: UInt64, sequence: UInt32, fore: ChannelAttributes, back: ChannelAttributes,
                                 now: Double) throws(NFSStatus) -> CreateSessionResult {
@@ -91,6 +128,7 @@ extension StateTables {
     /// all its state.
     mutating func confirm(_ id: UInt64, now: Double) {
         guard var client = clients[id] else { return }
+        if !client.confirmed { forgetUnconfirmed(client) }
         client.confirmed = true
         client.lastRenewal = now
         let replaced = client.replaces
@@ -101,9 +139,10 @@ extension StateTables {
 
     /// Changed in place (through the dictionary's storage): a session copied out and written back copied
     /// its slot table on every SEQUENCE, inside the lock every call of every client takes.
-    mutating func sequence(session id: SessionID, sequence: UInt32, slot: UInt32, now: Double) -> SequenceOutcome {
+    mutating func sequence(session id: SessionID, sequence: UInt32, slot: UInt32, operations: UInt32 = 1,
+                           now: Double) -> SequenceOutcome {
         guard let at = sessions.index(forKey: id) else { return .failure(.badsession) }
-        let outcome = sessions.values[at].begin(sequence: sequence, slot: slot)
+        let outcome = sessions.values[at].begin(sequence: sequence, slot: slot, operations: operations)
         if case .execute(_, _, let client) = outcome { clients[client]?.lastRenewal = now }
         return outcome
     }
@@ -152,9 +191,12 @@ extension StateTables {
 
 extension StateTables.Session {
     /// SEQUENCE's slot check (RFC 8881 §18.46.3): the next sequence id starts a request, the same one is a
-    /// retransmission.
-    mutating func begin(sequence: UInt32, slot: UInt32) -> SequenceOutcome {
+    /// retransmission. A SEQUENCE that fails leaves the slot as it was, so the client's corrected retry of
+    /// the same sequence id is not mistaken for a retransmission.
+    mutating func begin(sequence: UInt32, slot: UInt32, operations: UInt32) -> SequenceOutcome {
         guard slot < slots.count else { return .failure(.badslot) }
+        // More operations than the session allows (SEQUENCE included, RFC 8881 §2.10.6.4).
+        guard operations <= fore.maxOperations else { return .failure(.tooManyOps) }
         let entry = slots[Int(slot)]
         if sequence == entry.sequence &+ 1 {
             if entry.inProgress { return .failure(.seqMisordered) }
@@ -166,7 +208,7 @@ extension StateTables.Session {
         } else {
             return .failure(.seqMisordered)
         }
-        return .execute(maxOperations: fore.maxOperations, highestSlot: UInt32(slots.count - 1), client: client)
+        return .execute(maxResponseSize: fore.maxResponseSize, highestSlot: UInt32(slots.count - 1), client: client)
     }
 
     mutating func finish(slot: UInt32, reply: ByteBuffer?) {

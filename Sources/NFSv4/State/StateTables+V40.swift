@@ -6,7 +6,7 @@ import NIOCore
 extension StateTables {
     /// SETCLIENTID: a new unconfirmed record (or a new confirm verifier for a confirmed one with the same
     /// verifier, as a callback update is).
-    mutating func setClientID(owner: [UInt8], verifier: [UInt8], now: Double) -> (client: UInt64, confirm: [UInt8]) {
+    mutating func setClientID(owner: [UInt8], verifier: [UInt8], source: String? = nil, now: Double) -> (client: UInt64, confirm: [UInt8]) {
         let confirm = (0..<8).map { _ in UInt8.random(in: 0...255) }
         if let id = clientsByOwner[owner], var client = clients[id] {
             if client.confirmed && client.verifier == verifier {
@@ -16,10 +16,11 @@ extension StateTables {
                 return (id, confirm)
             }
             if !client.confirmed { removeClient(id) }
-            let fresh = newClient(owner: owner, verifier: verifier, now: now, replaces: client.confirmed ? id : nil, confirm: confirm)
+            let fresh = newClient(owner: owner, verifier: verifier, source: source, now: now,
+                                  replaces: client.confirmed ? id : nil, confirm: confirm)
             return (fresh, confirm)
         }
-        return (newClient(owner: owner, verifier: verifier, now: now, replaces: nil, confirm: confirm), confirm)
+        return (newClient(owner: owner, verifier: verifier, source: source, now: now, replaces: nil, confirm: confirm), confirm)
     }
 
     /// SETCLIENTID_CONFIRM: returns the confirmed client's owner.

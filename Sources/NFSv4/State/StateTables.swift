@@ -18,6 +18,8 @@ struct StateTables {
         /// NFSv4.0: the verifier SETCLIENTID_CONFIRM must present.
         var confirmVerifier: [UInt8]?
         var sessions: Set<SessionID> = []
+        /// Where its EXCHANGE_ID or SETCLIENTID came from (the address, without the port).
+        var source: String?
     }
 
     struct Slot {
@@ -81,6 +83,15 @@ struct StateTables {
     var restartedOwners: Set<[UInt8]> = []
     /// Those of them that have not yet said RECLAIM_COMPLETE; grace ends early when none are left.
     var reclaimable: Set<[UInt8]> = []
+    /// Unconfirmed client records, oldest first, in all and per source: each holds memory until its lease
+    /// runs out, and anyone can ask for one, so they are bounded (the oldest unconfirmed goes first, as knfsd
+    /// does). The global queue is trimmed lazily: entries of clients confirmed or gone since are skipped.
+    var unconfirmedQueue: [UInt64] = []
+    var unconfirmedQueueStart = 0
+    var unconfirmedCount = 0
+    var unconfirmedBySource: [String: [UInt64]] = [:]
+    static let maxUnconfirmed = 4096
+    static let maxUnconfirmedPerSource = 64
 
     enum OwnerKey: Hashable { case open(OpenOwner), lock(LockOwner) }
     struct OwnerSequence { var seqid: UInt32; var status: NFSStatus; var reply: [UInt8] }
@@ -130,6 +141,7 @@ struct StateTables {
 
     mutating func removeClient(_ id: UInt64) {
         guard let client = clients.removeValue(forKey: id) else { return }
+        if !client.confirmed { forgetUnconfirmed(client) }
         if clientsByOwner[client.owner] == id { clientsByOwner[client.owner] = nil }
         for session in client.sessions { sessions[session] = nil }
         for (other, open) in opens where open.owner.client == id { removeOpen(other, open) }
