@@ -54,29 +54,38 @@ public final class StorageEngine: Sendable {
     }
 
     /// The embedded default: SQLite metadata in `DIR/metadata`, blocks in `DIR/blocks`. Opening runs
-    /// crash recovery before anything is served.
+    /// crash recovery before anything is served, unless `recover` is false (fsck looks before it repairs).
     public static func openEmbedded(at directory: String, pendingFileLimit: Int = defaultPendingFileLimit,
-                                    pendingAge: Duration = defaultPendingAge) async throws -> StorageEngine {
+                                    pendingAge: Duration = defaultPendingAge, recover: Bool = true) async throws -> StorageEngine {
         if mkdir(directory, 0o700) != 0 && errno != EEXIST {
             throw MetadataStoreError.engine("cannot create \(directory): errno \(errno)")
         }
         let store = try SQLiteMetadataStore(directory: directory + "/metadata")
         let blocks = try LocalBlockStore(root: directory + "/blocks")
         let engine = StorageEngine(store: store, blocks: blocks, pendingFileLimit: pendingFileLimit, pendingAge: pendingAge)
-        try await engine.recover()
+        if recover { try await engine.recover() }
         return engine
+    }
+
+    /// What recovery changed.
+    public struct Recovery: Sendable {
+        /// Blocks a crash left behind, written but never referenced by a committed chunk.
+        public var deletedUnreferenced: Int
+        /// Blocks that were waiting in the garbage list.
+        public var collectedGarbage: Int
     }
 
     /// Deletes blocks a crash left behind: written but never referenced by a committed chunk. Only safe
     /// while no writes are in flight, which is why it runs at open.
-    public func recover() async throws {
+    @discardableResult
+    public func recover() async throws -> Recovery {
         let referenced = try await store.read { try $0.referencedBlocks() }
         let orphans = try await blocks.list().filter { !referenced.contains($0.key.rawValue) }.map(\.key)
         if !orphans.isEmpty {
             logger.info("recovery: deleting \(orphans.count) unreferenced blocks")
             try await blocks.delete(orphans)
         }
-        try await collector.collectAll()
+        return Recovery(deletedUnreferenced: orphans.count, collectedGarbage: try await collector.collectAll())
     }
 
     public func fileSystems() async throws -> [FileSystemRecord] {
