@@ -26,7 +26,8 @@ let package = Package(
     targets: [
         // Linux calls Swift's Glibc module leaves out (sync_file_range, mallopt, RUSAGE_THREAD).
         .target(name: "CStrataLinux"),
-        // A lock that does not convoy under contention (Swift's Mutex is a priority-inheritance futex on Linux).
+        // A lock that does not convoy under contention (Swift's Mutex is a priority-inheritance futex on Linux),
+        // and the count of calls a server has under way (an orderly stop drains them).
         .target(name: "Locking", dependencies: ["CStrataLinux"]),
         // The vocabulary files are described in (inode and file system ids, file types, timestamps), shared
         // by the storage layer and everything above FileSystem, so the protocol layer never imports storage.
@@ -55,7 +56,7 @@ let package = Package(
         .target(name: "XDR", dependencies: [.product(name: "NIOCore", package: "swift-nio")]),
         // RFC 5531 messages, record marking, AUTH_SYS, and a TCP server dispatching (program, version).
         .target(name: "ONCRPC", dependencies: [
-            "XDR", "CStrataLinux",
+            "XDR", "CStrataLinux", "Locking",
             .product(name: "NIOCore", package: "swift-nio"),
             .product(name: "NIOPosix", package: "swift-nio"),
             .product(name: "Logging", package: "swift-log"),
@@ -85,7 +86,7 @@ let package = Package(
         ]),
         // The EFS REST-JSON API (2015-02-01) over HTTP, validated against the generated model.
         .target(name: "ManagementAPI", dependencies: [
-            "ControlPlane", "IAM", "JSONValue",
+            "ControlPlane", "IAM", "JSONValue", "Locking",
             .product(name: "NIOCore", package: "swift-nio"),
             .product(name: "NIOPosix", package: "swift-nio"),
             .product(name: "NIOHTTP1", package: "swift-nio"),

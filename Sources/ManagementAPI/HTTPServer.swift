@@ -1,5 +1,6 @@
 import IAM
 import JSONValue
+import Locking
 import NIOCore
 import NIOHTTP1
 import NIOPosix
@@ -15,6 +16,7 @@ public final class HTTPServer: Sendable {
     private let api: ManagementAPI
     private let group: MultiThreadedEventLoopGroup
     private let channel = Mutex<(any Channel)?>(nil)
+    private let requests = InFlightCalls()
 
     public init(api: ManagementAPI, threads: Int = 1) {
         self.api = api
@@ -23,13 +25,13 @@ public final class HTTPServer: Sendable {
 
     @discardableResult
     public func start(host: String, port: Int) async throws -> SocketAddress {
-        let api = self.api
+        let api = self.api, requests = self.requests
         let bound = try await ServerBootstrap(group: group)
             .serverChannelOption(.backlog, value: 128)
             .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
             .childChannelInitializer { channel in
                 channel.pipeline.configureHTTPServerPipeline().flatMap {
-                    channel.pipeline.addHandler(APIRequestHandler(api: api))
+                    channel.pipeline.addHandler(APIRequestHandler(api: api, requests: requests))
                 }
             }
             .bind(host: host, port: port).get()
@@ -37,9 +39,12 @@ public final class HTTPServer: Sendable {
         return bound.localAddress!
     }
 
+    /// Stops taking requests, lets those under way answer (for a few seconds at most), then shuts the event
+    /// loop down: a request's answer is written on its loop.
     public func stop() async {
+        requests.stopTaking()
         if let bound = channel.withLock({ $0 }) { try? await bound.close() }
-        try? await group.shutdownGracefully()
+        if await requests.waitUntilIdle(timeout: .seconds(10)) { try? await group.shutdownGracefully() }
     }
 }
 
@@ -48,6 +53,7 @@ final class APIRequestHandler: ChannelInboundHandler, @unchecked Sendable {
     typealias OutboundOut = HTTPServerResponsePart
 
     private let api: ManagementAPI
+    private let requests: InFlightCalls
     // Touched on the channel's event loop only.
     private var head: HTTPRequestHead?
     private var body: [UInt8] = []
@@ -56,7 +62,7 @@ final class APIRequestHandler: ChannelInboundHandler, @unchecked Sendable {
     private var refused = false
     private var stall: Scheduled<Void>?
 
-    init(api: ManagementAPI) { self.api = api }
+    init(api: ManagementAPI, requests: InFlightCalls) { self.api = api; self.requests = requests }
 
     private static func error(_ status: Int, _ code: String, _ message: String) -> APIResponse {
         APIResponse(status: status, headers: [("Content-Type", "application/json"), ("x-amzn-ErrorType", code)],
@@ -111,10 +117,17 @@ final class APIRequestHandler: ChannelInboundHandler, @unchecked Sendable {
                                         path: String(uri[..<(queryStart ?? uri.endIndex)]),
                                         query: queryStart.map { String(uri[uri.index(after: $0)...]) } ?? "",
                                         headers: head.headers.map { ($0.name, $0.value) }, body: body)
-            let api = self.api
+            let api = self.api, requests = self.requests
+            guard requests.begin() else {  // the server is stopping
+                refuse(Self.error(503, "ServiceUnavailable", "The server is stopping."), on: channel)
+                return
+            }
             Task {
                 let response = await api.handle(request)
-                channel.eventLoop.execute { self.write(response, keepAlive: keepAlive, on: channel) }
+                channel.eventLoop.execute {
+                    self.write(response, keepAlive: keepAlive, on: channel)
+                    requests.end()
+                }
             }
         }
     }
