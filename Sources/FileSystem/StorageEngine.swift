@@ -41,7 +41,7 @@ public final class StorageEngine: Sendable {
             while !Task.isCancelled {
                 try? await Task.sleep(for: .milliseconds(500))
                 for (ino, fs) in writeBack.pending(since: .now - age) {
-                    do { try await fs.flushPending(ino) } catch { logger.warning("flushing unstable writes of inode \(ino) failed: \(error)") }
+                    do { try await writeBack.flush(ino, through: fs) } catch { logger.warning("flushing unstable writes of inode \(ino) failed: \(error)") }
                 }
             }
         }
@@ -50,7 +50,7 @@ public final class StorageEngine: Sendable {
 
     /// Flushes every file's unstable writes now.
     public func flushWriteBack() async throws {
-        for (ino, fs) in writeBack.everyFile { try await fs.flushPending(ino) }
+        for (ino, fs) in writeBack.everyFile { try await writeBack.flush(ino, through: fs) }
     }
 
     /// The embedded default: SQLite metadata in `DIR/metadata`, blocks in `DIR/blocks`. Opening runs

@@ -9,7 +9,7 @@ extension StrataFileSystem {
         // A size change rewrites chunk lengths: keep it out of the middle of a write to the same file, and
         // land unstable writes first (they were made before it).
         let inode = try await fileLocks.withLock(ino) { () async throws(FSError) -> Inode in
-            try await self.flushPendingLocked(ino)
+            try await self.writeBack.flushLocked(ino, through: self)
             return try await self.applySetattr(ino, attrs, caller)
         }
         collector.kick()

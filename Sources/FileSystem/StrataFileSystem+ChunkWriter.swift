@@ -211,4 +211,35 @@ extension StrataFileSystem {
         try? await blocks.delete(keys)
     }
 
+    struct FlushBatch {
+        var pieces: [(index: Int64, extents: [WriteBack.Extent])]
+        var end: UInt64
+        var writes: UInt64
+        var mtime: Timestamp?
+        var last: Bool
+    }
+
+    /// A generation in batches of about 64 chunks' worth of work, one transaction each; the last also moves
+    /// size, mtime and change as the writes did (so attributes seen before the flush stay the same after it).
+    /// A chunk that will likely take its writes as slices costs only their bytes (nothing is read or
+    /// rewritten), so a generation of scattered small writes lands as one block and one transaction.
+    func batches(of generation: WriteBack.Generation) -> [FlushBatch] {
+        let budget = 64 * chunkSize
+        var groups: [[(index: Int64, extents: [WriteBack.Extent])]] = []
+        var spent = 0
+        for index in generation.chunks.keys.sorted() {
+            let extents = generation.chunks[index]!
+            let bytes = extents.reduce(0) { $0 + $1.data.readableBytes }
+            let cost = bytes <= chunkSize / 2 ? bytes : chunkSize
+            if groups.isEmpty || spent + cost > budget { groups.append([]); spent = 0 }
+            groups[groups.count - 1].append((index: index, extents: extents))
+            spent += cost
+        }
+        return groups.enumerated().map { number, pieces in
+            let last = number == groups.count - 1
+            let end = pieces.map { UInt64($0.index) * UInt64(chunkSize) + UInt64($0.extents.last!.end) }.max()!
+            return FlushBatch(pieces: pieces, end: last ? max(end, generation.end) : end,
+                              writes: last ? generation.writes : 0, mtime: last ? generation.mtime : nil, last: last)
+        }
+    }
 }

@@ -7,7 +7,7 @@ extension StrataFileSystem {
     public func read(_ ino: InodeID, offset: UInt64, count: Int) async throws(FSError) -> (data: ByteBuffer, eof: Bool) {
         guard count >= 0 else { throw .invalid }
         // Reads see unstable writes by flushing them first (a file being read back is done being written).
-        try await flushPending(ino)
+        try await writeBack.flush(ino, through: self)
         let (inode, chunks) = try await fileChunks(ino, offset: offset, count: count)
         guard count > 0, offset < inode.size else { return (allocator.buffer(capacity: 0), offset >= inode.size) }
         let end = min(inode.size, offset + UInt64(count))
@@ -102,18 +102,18 @@ extension StrataFileSystem {
             // Taken without the file's lock: a flush seals what it lands first, so this write goes into a
             // generation no flush is landing, and writers never queue behind a commit.
             let after = writeBack.write(ino, offset: offset, data, chunkSize: chunkSize, through: self)
-            if after.startBackgroundFlush { flushSealedInBackground(ino) }
+            if after.startBackgroundFlush { writeBack.flushSealedInBackground(ino, through: self) }
             switch after.then {
             case .proceed: break
             case .pace(let until): try? await Task.sleep(until: until, clock: .continuous)
             case .waitForRoom: await writeBack.waitForRoom(ino)
-            case .flushNow: try await flushPending(ino)
+            case .flushNow: try await writeBack.flush(ino, through: self)
             }
             return WriteResult(count: count, committed: .unstable, verifier: writeVerifier)
         }
         try await fileLocks.withLock(ino) { () async throws(FSError) in
             // Older unstable bytes must land first, or they would later overwrite this write's.
-            try await self.flushPendingLocked(ino)
+            try await self.writeBack.flushLocked(ino, through: self)
             _ = try await self.writeRetrying(ino, self.extents(of: data, at: offset), end: offset + UInt64(count),
                                              writes: 1, mtime: .now())
         }
@@ -121,7 +121,7 @@ extension StrataFileSystem {
     }
 
     public func commit(_ ino: InodeID) async throws(FSError) -> UInt64 {
-        if writeBack.has(ino) { try await flushPending(ino) } else { _ = try await loadInode(ino) }
+        if writeBack.has(ino) { try await writeBack.flush(ino, through: self) } else { _ = try await loadInode(ino) }
         return writeVerifier
     }
 }

@@ -10,7 +10,8 @@ import Synchronization
 ///
 /// Each file's state is a `FileWriteBack` value; this driver holds them under one lock, feeds them events and
 /// carries out what they answer: it counts bytes across files, wakes writers waiting for room, and forgets
-/// a file once nothing of it is pending. The flushes themselves run in `StrataFileSystem+Flush`.
+/// a file once nothing of it is pending; its flushes (`WriteBack+Flush`) order the landings and hold the file
+/// locks, with the file system doing the chunk-level I/O.
 final class WriteBack: Sendable {
     typealias Extent = FileWriteBack.Extent
     typealias Generation = FileWriteBack.Generation
