@@ -107,6 +107,10 @@ let package = Package(
             "FileSystem", "MetadataStore", "BlockStore", "CrashWorkloadContent",
             .product(name: "NIOCore", package: "swift-nio"),
         ], path: "Tests/CrashWorkload"),
+        // The NFS client of the power-loss test: writes logged once durable, read back after the cut.
+        .executableTarget(name: "strata-durability-probe", dependencies: [
+            "NFSClient", .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOPosix", package: "swift-nio"),
+        ], path: "Tests/DurabilityProbe"),
         // Helpers shared by test targets.
         .target(name: "TestSupport", path: "Tests/TestSupport"),
         .testTarget(name: "BlockStoreTests", dependencies: ["BlockStore"]),

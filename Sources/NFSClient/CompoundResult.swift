@@ -55,10 +55,19 @@ public struct CompoundResult {
     }
     /// WRITE: the count written and how stably.
     public mutating func written() throws -> (count: UInt32, committed: UInt32) {
+        let reply = try writeReply()
+        return (reply.count, reply.committed)
+    }
+    /// WRITE, with the write verifier (which changes when the server restarts).
+    public mutating func writeReply() throws -> (count: UInt32, committed: UInt32, verifier: [UInt8]) {
         try expect(38)
         let count = try d.u32(), committed = try d.u32()
-        _ = try d.fixedOpaque(8)
-        return (count, committed)
+        return (count, committed, try d.fixedOpaque(8))
+    }
+    /// COMMIT: the write verifier; writes answered UNSTABLE with the same one are durable.
+    public mutating func commitVerifier() throws -> [UInt8] {
+        try expect(5)
+        return try d.fixedOpaque(8)
     }
     /// READDIR: the entries' names and cookies, and eof.
     public mutating func directoryEntries() throws -> (verifier: [UInt8], entries: [(cookie: UInt64, name: String)], eof: Bool) {
