@@ -89,6 +89,11 @@ extension StrataFileSystem {
                           symlinkTarget: target, parent: type == .directory ? parent.id : 0)
         if case .set(let t) = attrs.atime { inode.atime = t }
         if case .set(let t) = attrs.mtime { inode.mtime = t }
+        // A size given at creation (OPEN's createattrs) makes a file of that size, holes to read as zeros.
+        if type == .regular, let size = attrs.size {
+            guard size <= Limits.maxFileSize else { throw .fileTooLarge }
+            inode.size = size
+        }
         return inode
     }
 

@@ -14,6 +14,15 @@ extension NFSServer {
         await clientRecords?.add(owner)
     }
 
+    /// Drops the expired clients holding state on `file` before a request is checked against it, and their
+    /// records (see `StateTables.revokeExpiredHolders`).
+    func revokeExpiredHolders(of file: FileHandle) async {
+        let gone = state.with { $0.revokeExpiredHolders(of: file, now: monotonicSeconds()) }
+        guard !gone.isEmpty else { return }
+        logger.info("revoked the state of \(gone.count) client(s) whose lease had run out, for a conflicting request")
+        await clientRecords?.remove(gone)
+    }
+
     func checkGrace(client: UInt64, reclaim: Bool) throws(NFSStatus) {
         do {
             try state.with { (t: inout StateTables) throws(NFSStatus) in try t.checkGrace(client: client, reclaim: reclaim, now: monotonicSeconds()) }

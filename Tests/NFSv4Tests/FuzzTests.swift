@@ -79,6 +79,9 @@ import XDR
             #expect((try? d.u32()) != nil, "iteration \(i)")
             _ = try? d.opaque(max: 1024)
             if let count = try? d.u32(), count > 1 { reachedOperations += 1 }
+            // A SEQUENCE that failed (a count over the session's limit) leaves the slot as it was (RFC 8881
+            // §18.46.3): the next request reuses its sequence id, as a client would.
+            if (try? d.u32()) == 53, let status = try? d.u32(), status != 0 { c.slotSequence -= 1 }
         }
         #expect(reachedOperations > Self.iterations / 2, "the fuzz must get past SEQUENCE to the operations")
         // And over the wire, through the RPC decoder, with mutated whole records.

@@ -164,6 +164,19 @@ import Testing
         #expect(t.hasClient(b) && !t.hasClient(a))
     }
 
+    @Test func anExpiredClientsStateGoesAtTheFirstConflictWithoutASweep() throws {
+        var t = StateTables(epoch: 3, leaseSeconds: 10, graceSeconds: 0, now: 0)
+        let (a, _, _) = t.exchangeID(owner: [1], verifier: [1], now: 0)
+        let openA = try t.open(owner: OpenOwner(client: a, owner: [1]), file: file, access: 3, deny: Share.write)
+        _ = try t.lock(.newOwner(open: openA, owner: [1]), file: file, type: .write, offset: 0, length: 10)
+        #expect(t.revokeExpiredHolders(of: file, now: 9).isEmpty)  // still within its lease
+        #expect(throws: NFSStatus.locked) { try t.checkIO(.anonymous, file: file, write: true) }
+        #expect(t.revokeExpiredHolders(of: FileHandle(fileSystem: 1, inode: 99), now: 11).isEmpty)  // holds nothing there
+        #expect(t.revokeExpiredHolders(of: file, now: 11) == [[1]])
+        try t.checkIO(.anonymous, file: file, write: true)
+        #expect(t.locks(on: file).isEmpty && t.holdsNoOpens && !t.hasClient(a))
+    }
+
     // MARK: Restart and grace
 
     @Test func graceLetsOnlyKnownClientsReclaimAndEndsWhenAllHaveSaidComplete() throws {

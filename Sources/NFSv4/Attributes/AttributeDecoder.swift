@@ -23,11 +23,15 @@ enum AttributeDecoder {
             default: throw NFSStatus.inval
             }
         }
+        // The values are exactly what the bitmap names: bytes left over are a malformed fattr4.
+        guard values.isAtEnd else { throw NFSStatus.badxdr }
         return (attrs, bitmap)
     }
 
-    /// Owners are numeric strings ("1000"), or `name@domain` where the name is numeric, root or nobody.
+    /// Owners are numeric strings ("1000"), or `name@domain` where the name is numeric, root or nobody. An
+    /// empty one is INVAL (RFC 8881 §5.9: a zero-length owner is not a name at all).
     static func identity(_ raw: [UInt8]) throws(NFSStatus) -> UInt32 {
+        guard !raw.isEmpty else { throw .inval }
         let text = String(decoding: raw, as: UTF8.self)
         let name = text.split(separator: "@", maxSplits: 1, omittingEmptySubsequences: false).first.map(String.init) ?? ""
         if let number = UInt32(name) { return number }

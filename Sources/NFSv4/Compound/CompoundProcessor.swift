@@ -83,6 +83,9 @@ enum CompoundProcessor {
                     replyLimit = maxResponseSize
                     result = .ok
                 }
+            } else if op == .illegal {
+                // RFC 8881 §15.2: OP_ILLEGAL wherever it stands, first included (before OP_NOT_IN_SESSION).
+                result = .opIllegal
             } else if op == .sequence {
                 result = .sequencePos
             } else if index == 0 && !sessionless.contains(op) {

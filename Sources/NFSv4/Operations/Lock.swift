@@ -35,6 +35,7 @@ extension Operations {
         try ctx.server.checkGrace(client: lockClient, reclaim: reclaim)
         let handle = try ctx.currentHandle()
         try await requireRegular(ctx, handle)
+        await ctx.server.revokeExpiredHolders(of: handle)
         let id = try ctx.state.with { (t: inout StateTables) throws -> StateID in
             try t.lock(requester, file: handle, type: type, offset: offset, length: length)
         }
@@ -61,6 +62,7 @@ extension Operations {
         let handle = try ctx.currentHandle()
         try await requireRegular(ctx, handle)
         let owner = LockOwner(client: client, owner: ownerBytes)
+        await ctx.server.revokeExpiredHolders(of: handle)
         if let denied = try ctx.state.with({ (t: inout StateTables) throws(NFSStatus) in
             try t.testLock(file: handle, owner: owner, type: type, offset: offset, length: length)
         }) { throw denied }

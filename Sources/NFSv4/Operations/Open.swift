@@ -75,6 +75,7 @@ extension Operations {
         }
         let (access, deny) = (args.access, args.deny)
         let owner = OpenOwner(client: client, owner: args.owner)
+        await ctx.server.revokeExpiredHolders(of: handle)
         let stateID = try ctx.state.with { (t: inout StateTables) throws(NFSStatus) in
             try t.open(owner: owner, file: handle, access: access, deny: deny)
         }

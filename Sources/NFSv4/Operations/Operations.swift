@@ -38,7 +38,7 @@ enum Operations {
         case .readlink: try await readlink(&ctx, &d, &out)
         case .readdir: try await readdir(&ctx, &d, &out)
         case .secinfo: try await secinfo(&ctx, &d, &out)
-        case .secinfoNoName: try secinfoNoName(&ctx, &d, &out)
+        case .secinfoNoName: try await secinfoNoName(&ctx, &d, &out)
         case .testStateid: try testStateID(&ctx, &d, &out)
         case .freeStateid: try freeStateID(&ctx, &d, &out)
         case .lock: try await lock(&ctx, &d, &out)

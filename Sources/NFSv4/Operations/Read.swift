@@ -11,7 +11,7 @@ extension Operations {
         let handle = try ctx.currentHandle()
         try await requireRegular(ctx, handle)
         renewLease(ctx, for: id)
-        try ctx.state.with { (t: inout StateTables) throws(NFSStatus) in try t.checkIO(id, file: handle, write: false) }
+        try await checkIO(ctx, id, handle, write: false)
         let (data, eof) = try await ctx.gate.read(handle, offset: offset, count: count)
         out.xdrBool(eof)
         guard ctx.isLastOperation, data.readableBytes > 4096 else { out.xdrOpaque(data); return }
@@ -22,6 +22,17 @@ extension Operations {
         ctx.tail = [data]
         let padding = (4 - data.readableBytes % 4) % 4
         if padding > 0 { ctx.tail.append(ByteBuffer(repeating: 0, count: padding)) }
+    }
+
+    /// May `id` read (or write) `handle`? A share reservation that refuses it but belongs to a client whose
+    /// lease ran out is revoked first (courtesy ends at a conflict), and the check made again.
+    static func checkIO(_ ctx: CompoundContext, _ id: StateID, _ handle: FileHandle, write: Bool) async throws {
+        do {
+            try ctx.state.with { (t: inout StateTables) throws(NFSStatus) in try t.checkIO(id, file: handle, write: write) }
+        } catch .locked {
+            await ctx.server.revokeExpiredHolders(of: handle)
+            try ctx.state.with { (t: inout StateTables) throws(NFSStatus) in try t.checkIO(id, file: handle, write: write) }
+        }
     }
 
     /// The current object must be a regular file (ISDIR / SYMLINK / INVAL otherwise).

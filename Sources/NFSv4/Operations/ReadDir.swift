@@ -11,6 +11,7 @@ extension Operations {
         let dircount = Int(try d.u32())
         let maxcount = Int(try d.u32())
         let requested = try AttributeBitmap(decoding: &d)
+        if !requested.intersection(Attr.writeOnly).isEmpty { throw NFSStatus.inval }  // as GETATTR
         if cookie == 1 || cookie == 2 { throw NFSStatus.badCookie }
         if cookie != 0 && verifier != [UInt8](repeating: 0, count: 8) { throw NFSStatus.notSame }
         let dir = try await ctx.currentDirectory()

@@ -11,10 +11,12 @@ extension Operations {
         encodeFlavors(into: &out)
     }
 
-    /// SECINFO_NO_NAME (RFC 8881 §18.45).
-    static func secinfoNoName(_ ctx: inout CompoundContext, _ d: inout XDRDecoder, _ out: inout ByteBuffer) throws {
-        guard try d.u32() <= 1 else { throw NFSStatus.inval }
-        _ = try ctx.currentHandle()
+    /// SECINFO_NO_NAME (RFC 8881 §18.45): of the current directory, or (SECINFO_STYLE4_PARENT) of its parent,
+    /// which the root does not have (NOENT, §18.45.3).
+    static func secinfoNoName(_ ctx: inout CompoundContext, _ d: inout XDRDecoder, _ out: inout ByteBuffer) async throws {
+        let style = try d.u32()
+        guard style <= 1 else { throw NFSStatus.inval }
+        if style == 1 { _ = try await ctx.gate.lookupParent(try await ctx.currentDirectory()) } else { _ = try ctx.currentHandle() }
         ctx.current = nil
         encodeFlavors(into: &out)
     }

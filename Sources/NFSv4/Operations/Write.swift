@@ -15,7 +15,7 @@ extension Operations {
         let handle = try ctx.currentHandle()
         try await requireRegular(ctx, handle)
         renewLease(ctx, for: id)
-        try ctx.state.with { (t: inout StateTables) throws(NFSStatus) in try t.checkIO(id, file: handle, write: true) }
+        try await checkIO(ctx, id, handle, write: true)
         let result = try await ctx.gate.write(handle, offset: offset, data, stable: stability)
         out.xdrU32(UInt32(result.count))
         out.xdrU32(UInt32(result.committed.rawValue))

@@ -132,6 +132,20 @@ struct StateTables {
     /// No open and no index entry of one is left (what a client's removal must leave behind).
     var holdsNoOpens: Bool { opens.isEmpty && opensByFile.isEmpty && openByOwnerAndFile.isEmpty }
 
+    /// A client whose lease ran out keeps its state until someone needs it (a courteous server, RFC 8881
+    /// §8.4.3) or the periodic sweep drops it: before a request is checked against the opens and locks on
+    /// `file`, expired clients holding any of them are dropped, so the request wins. Returns their owners.
+    mutating func revokeExpiredHolders(of file: FileHandle, now: Double) -> [[UInt8]] {
+        func expired(_ id: UInt64) -> Bool { clients[id].map { now - $0.lastRenewal > leaseSeconds } ?? false }
+        var holders: Set<UInt64> = []
+        for other in opensByFile[file] ?? [] { if let client = opens[other]?.owner.client, expired(client) { holders.insert(client) } }
+        for range in locks[file] ?? [] where expired(range.owner.client) { holders.insert(range.owner.client) }
+        return holders.compactMap { id in
+            defer { removeClient(id) }
+            return clients[id]?.owner
+        }
+    }
+
     /// Drops clients whose lease ran out, with their sessions, opens and locks. Returns their owners.
     mutating func expireClients(now: Double) -> [[UInt8]] {
         let expired = clients.values.filter { now - $0.lastRenewal > leaseSeconds }
