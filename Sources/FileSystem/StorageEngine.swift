@@ -41,7 +41,10 @@ public final class StorageEngine: Sendable {
             while !Task.isCancelled {
                 try? await Task.sleep(for: .milliseconds(500))
                 for (ino, fs) in writeBack.pending(since: .now - age) {
-                    do { try await writeBack.flush(ino, through: fs) } catch { logger.warning("flushing unstable writes of inode \(ino) failed: \(error)") }
+                    // Shielded from this loop's cancellation (a close): a flush cut short by it failed its I/O.
+                    await Task {
+                        do { try await writeBack.flush(ino, through: fs) } catch { logger.warning("flushing unstable writes of inode \(ino) failed: \(error)") }
+                    }.value
                 }
             }
         }
@@ -116,7 +119,11 @@ public final class StorageEngine: Sendable {
     public func collectGarbage() async throws -> Int { try await collector.collectAll() }
 
     public func close() async throws {
-        flusher.withLock { $0?.cancel() }
+        // The timer stops first (a flush of its under way finishes), then everything pending lands.
+        if let task = flusher.withLock({ $0 }) {
+            task.cancel()
+            await task.value
+        }
         try await flushWriteBack()
         await collector.stop()
         try await store.close()
