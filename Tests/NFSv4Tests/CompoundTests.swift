@@ -264,9 +264,11 @@ import XDR
     @Test func duringGraceOnlyKnownClientsReclaimAndCompletionEndsGraceEarly() async throws {
         let server = try await TestServer.start(grace: 30)
         let known = NFSTestClient(try await server.connection())
-        try await known.establish(owner: "known-before-restart")
+        try await known.establish(owner: "known-before-restart", reclaimComplete: false)
         server.nfs.state.with { $0.restarted(knownOwners: [Array("known-before-restart".utf8)], now: monotonicSeconds() - 1) }
-        let stranger = try await server.client()
+        // A client the server did not know, which has not said RECLAIM_COMPLETE yet either.
+        let stranger = NFSTestClient(try await server.connection())
+        try await stranger.establish(reclaimComplete: false)
         var r = try await known.call([.putrootfh, .open("new", owner: "o", create: true)])
         try r.expectOK(24)
         #expect(try r.next() == (18, NFSStatus.grace.rawValue))
@@ -283,6 +285,8 @@ import XDR
         #expect(try r.next() == (58, NFSStatus.completeAlready.rawValue))
         // Every known client has reclaimed: grace is over, new opens proceed, reclaims are refused.
         #expect(!server.nfs.state.inGrace)
+        r = try await stranger.call([.raw(58) { $0.xdrBool(false) }])
+        try r.expectOK(58)
         r = try await stranger.call([.putrootfh, .open("new", owner: "s", create: true)])
         try r.expectOK(24); try r.expectOK(18)
         r = try await known.call([.putfh(fh), .open(nil, owner: "o2")])

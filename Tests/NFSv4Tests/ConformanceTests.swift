@@ -1,6 +1,7 @@
 import FileSystem
 @testable import NFSv4
 import NIOCore
+import ONCRPC
 import Testing
 import XDR
 
@@ -122,6 +123,94 @@ import XDR
         // Its bytes read as zeros.
         let (data, _) = try await server.fs.read(made.id, offset: 0, count: 64)
         #expect(Array(data.readableBytesView) == [UInt8](repeating: 0, count: 32))
+        await server.stop()
+    }
+}
+
+/// EXCHANGE_ID, CREATE_SESSION and RECLAIM_COMPLETE as RFC 8881 §18.35, §18.36 and §18.51 word them.
+@Suite struct ClientIDConformanceTests {
+    static func exchangeID(_ owner: String, verifier: UInt8 = 1, flags: UInt32 = 0, protection: UInt32 = 0) -> Op {
+        .raw(42) { b in
+            b.xdrFixedOpaque([UInt8](repeating: verifier, count: 8)); b.xdrString(owner)
+            b.xdrU32(flags); b.xdrU32(protection); b.xdrU32(0)
+        }
+    }
+
+    static func createSession(_ client: UInt64, sequence: UInt32, flags: UInt32 = 0, maxRequest: UInt32 = 1 << 20) -> Op {
+        .raw(43) { b in
+            b.xdrU64(client); b.xdrU32(sequence); b.xdrU32(flags)
+            for v: UInt32 in [0, maxRequest, 1 << 20, 8192, 16, 8] { b.xdrU32(v) }; b.xdrU32(0)
+            for v: UInt32 in [0, 4096, 4096, 0, 2, 1] { b.xdrU32(v) }; b.xdrU32(0)
+            b.xdrU32(0x4000_0000); b.xdrU32(1); b.xdrU32(0)
+        }
+    }
+
+    func exchange(_ c: NFSTestClient, _ op: Op) async throws -> (status: UInt32, client: UInt64, sequence: UInt32) {
+        var r = try await c.rawCompound([op])
+        let (_, status) = try r.next()
+        guard status == 0 else { return (status, 0, 0) }
+        return (0, try r.d.u64(), try r.d.u32())
+    }
+
+    @Test func exchangeIDAnswersEveryCaseOfTheTable() async throws {
+        let server = try await TestServer.start()
+        let root = NFSTestClient(try await server.connection())
+        let other = NFSTestClient(try await server.connection(), credential: .sys(AuthSysParameters(uid: 1000, gid: 1000)))
+        let update: UInt32 = 0x4000_0000
+        // Update of a record that does not exist: NOENT.
+        #expect(try await exchange(root, Self.exchangeID("t1", flags: update)).status == NFSStatus.noent.rawValue)
+        // A new record, confirmed by its CREATE_SESSION.
+        let first = try await exchange(root, Self.exchangeID("t1"))
+        var r = try await root.rawCompound([Self.createSession(first.client, sequence: first.sequence)])
+        try r.expectOK(43)
+        // Update with the same verifier and principal finds it; another verifier is NOT_SAME; another principal PERM.
+        #expect(try await exchange(root, Self.exchangeID("t1", flags: update)).client == first.client)
+        #expect(try await exchange(root, Self.exchangeID("t1", verifier: 2, flags: update)).status == NFSStatus.notSame.rawValue)
+        #expect(try await exchange(other, Self.exchangeID("t1", flags: update)).status == NFSStatus.perm.rawValue)
+        // Another principal may not take over a confirmed record that holds a session.
+        #expect(try await exchange(other, Self.exchangeID("t1")).status == NFSStatus.clidInuse.rawValue)
+        // A new verifier (the client rebooted): a new client id; once it is confirmed the old one is gone.
+        let rebooted = try await exchange(root, Self.exchangeID("t1", verifier: 2))
+        #expect(rebooted.status == 0 && rebooted.client != first.client)
+        r = try await root.rawCompound([Self.createSession(rebooted.client, sequence: rebooted.sequence)])
+        try r.expectOK(43)
+        r = try await root.rawCompound([Self.createSession(first.client, sequence: 2)])
+        #expect(try r.next() == (43, NFSStatus.staleClientid.rawValue))
+        // Undefined flags, a result flag and undefined state protection: INVAL.
+        for bad in [Self.exchangeID("t2", flags: 0x0800_0000), Self.exchangeID("t2", flags: 0x8000_0000), Self.exchangeID("t2", protection: 7)] {
+            #expect(try await exchange(root, bad).status == NFSStatus.inval.rawValue)
+        }
+        await server.stop()
+    }
+
+    @Test func createSessionChecksItsFlagsChannelsAndPrincipal() async throws {
+        let server = try await TestServer.start()
+        let root = NFSTestClient(try await server.connection())
+        let other = NFSTestClient(try await server.connection(), credential: .sys(AuthSysParameters(uid: 1000, gid: 1000)))
+        let made = try await exchange(root, Self.exchangeID("cs"))
+        var r = try await root.rawCompound([Self.createSession(made.client, sequence: made.sequence, flags: 0x10)])
+        #expect(try r.next() == (43, NFSStatus.inval.rawValue))
+        r = try await root.rawCompound([Self.createSession(made.client, sequence: made.sequence, maxRequest: 16)])
+        #expect(try r.next() == (43, NFSStatus.toosmall.rawValue))
+        r = try await other.rawCompound([Self.createSession(made.client, sequence: made.sequence)])
+        #expect(try r.next() == (43, NFSStatus.clidInuse.rawValue))
+        // None of those used up the sequence: the right request still works.
+        r = try await root.rawCompound([Self.createSession(made.client, sequence: made.sequence)])
+        try r.expectOK(43)
+        await server.stop()
+    }
+
+    @Test func aNewClientLocksNothingBeforeItsReclaimComplete() async throws {
+        let server = try await TestServer.start()  // no grace period at all
+        let c = NFSTestClient(try await server.connection())
+        try await c.establish(reclaimComplete: false)
+        var r = try await c.call([.putrootfh, .open("early", owner: "o", create: true)])
+        try r.expectOK(24)
+        #expect(try r.next() == (18, NFSStatus.grace.rawValue))
+        r = try await c.call([.raw(58) { $0.xdrBool(false) }])
+        try r.expectOK(58)
+        r = try await c.call([.putrootfh, .open("early", owner: "o", create: true)])
+        try r.expectOK(24); try r.expectOK(18)
         await server.stop()
     }
 }

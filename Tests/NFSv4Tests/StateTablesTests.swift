@@ -45,7 +45,7 @@ import Testing
 
     @Test func slotsAcceptTheNextSequenceReplayTheLastAndRefuseTheRest() throws {
         var t = tables()
-        let (client, seq, _) = t.exchangeID(owner: [7], verifier: [1], now: 0)
+        let (client, seq, _) = try t.exchangeID(owner: [7], verifier: [1], now: 0)
         let attrs = ChannelAttributes(maxRequestSize: 1 << 20, maxResponseSize: 1 << 20, maxResponseSizeCached: 4096,
                                       maxOperations: 8, maxRequests: 2)
         let session = try t.createSession(client: client, sequence: seq, fore: attrs, back: attrs, now: 0).sessionID
@@ -69,10 +69,10 @@ import Testing
         var t = tables()
         let attrs = ChannelAttributes(maxRequestSize: 1 << 20, maxResponseSize: 1 << 20, maxResponseSizeCached: 4096,
                                       maxOperations: 8, maxRequests: 2)
-        let (old, seq, _) = t.exchangeID(owner: [7], verifier: [1], now: 0)
+        let (old, seq, _) = try t.exchangeID(owner: [7], verifier: [1], now: 0)
         _ = try t.createSession(client: old, sequence: seq, fore: attrs, back: attrs, now: 0)
         _ = try t.open(owner: OpenOwner(client: old, owner: [1]), file: file, access: 3, deny: 3)
-        let (new, newSeq, confirmed) = t.exchangeID(owner: [7], verifier: [2], now: 1)
+        let (new, newSeq, confirmed) = try t.exchangeID(owner: [7], verifier: [2], now: 1)
         #expect(new != old && !confirmed)
         _ = try t.createSession(client: new, sequence: newSeq, fore: attrs, back: attrs, now: 1)
         #expect(!t.hasClient(old) && t.holdsNoOpens)
@@ -80,7 +80,7 @@ import Testing
 
     @Test func leasesExpireWithoutRenewal() throws {
         var t = StateTables(epoch: 3, leaseSeconds: 10, graceSeconds: 0, now: 0)
-        let (client, _, _) = t.exchangeID(owner: [7], verifier: [1], now: 0)
+        let (client, _, _) = try t.exchangeID(owner: [7], verifier: [1], now: 0)
         _ = try t.open(owner: OpenOwner(client: client, owner: [1]), file: file, access: 3, deny: 3)
         #expect(t.expireClients(now: 9).isEmpty)
         #expect(t.expireClients(now: 11) == [[7]])
@@ -151,8 +151,8 @@ import Testing
 
     @Test func anExpiredClientsLocksNoLongerBlockOthers() throws {
         var t = StateTables(epoch: 3, leaseSeconds: 10, graceSeconds: 0, now: 0)
-        let (a, _, _) = t.exchangeID(owner: [1], verifier: [1], now: 0)
-        let (b, _, _) = t.exchangeID(owner: [2], verifier: [1], now: 0)
+        let (a, _, _) = try t.exchangeID(owner: [1], verifier: [1], now: 0)
+        let (b, _, _) = try t.exchangeID(owner: [2], verifier: [1], now: 0)
         let openA = try t.open(owner: OpenOwner(client: a, owner: [1]), file: file, access: 3, deny: 0)
         _ = try t.lock(.newOwner(open: openA, owner: [1]), file: file, type: .write, offset: 0, length: .max)
         let openB = try t.open(owner: OpenOwner(client: b, owner: [2]), file: file, access: 3, deny: 0)
@@ -166,7 +166,7 @@ import Testing
 
     @Test func anExpiredClientsStateGoesAtTheFirstConflictWithoutASweep() throws {
         var t = StateTables(epoch: 3, leaseSeconds: 10, graceSeconds: 0, now: 0)
-        let (a, _, _) = t.exchangeID(owner: [1], verifier: [1], now: 0)
+        let (a, _, _) = try t.exchangeID(owner: [1], verifier: [1], now: 0)
         let openA = try t.open(owner: OpenOwner(client: a, owner: [1]), file: file, access: 3, deny: Share.write)
         _ = try t.lock(.newOwner(open: openA, owner: [1]), file: file, type: .write, offset: 0, length: 10)
         #expect(t.revokeExpiredHolders(of: file, now: 9).isEmpty)  // still within its lease
@@ -182,8 +182,8 @@ import Testing
     @Test func graceLetsOnlyKnownClientsReclaimAndEndsWhenAllHaveSaidComplete() throws {
         var t = StateTables(epoch: 4, leaseSeconds: 90, graceSeconds: 90, now: 0)
         t.restarted(knownOwners: [[1], [2]], now: 0)
-        let (known, _, _) = t.exchangeID(owner: [1], verifier: [1], now: 1)
-        let (stranger, _, _) = t.exchangeID(owner: [3], verifier: [1], now: 1)
+        let (known, _, _) = try t.exchangeID(owner: [1], verifier: [1], now: 1)
+        let (stranger, _, _) = try t.exchangeID(owner: [3], verifier: [1], now: 1)
         try t.checkGrace(client: known, reclaim: true, now: 1)
         #expect(throws: NFSStatus.reclaimBad) { try t.checkGrace(client: stranger, reclaim: true, now: 1) }
         #expect(throws: NFSStatus.grace) { try t.checkGrace(client: stranger, reclaim: false, now: 1) }
@@ -193,6 +193,9 @@ import Testing
         #expect(t.inGrace(2))  // [2] has not come back yet
         #expect(t.ownersThatDidNotReturn(now: 2).isEmpty)
         #expect(t.ownersThatDidNotReturn(now: 91) == [[2]])
+        // After grace, a new NFSv4.1 client still locks nothing before its RECLAIM_COMPLETE.
+        #expect(throws: NFSStatus.grace) { try t.checkGrace(client: stranger, reclaim: false, now: 91) }
+        try t.reclaimComplete(client: stranger, now: 91)
         try t.checkGrace(client: stranger, reclaim: false, now: 91)
     }
 
@@ -200,7 +203,7 @@ import Testing
         var t = StateTables(epoch: 4, leaseSeconds: 90, graceSeconds: 90, now: 0)
         t.restarted(knownOwners: [], now: 5)
         #expect(!t.inGrace(5))
-        let (client, _, _) = t.exchangeID(owner: [3], verifier: [1], now: 5)
+        let (client, _, _) = try t.exchangeID(owner: [3], verifier: [1], now: 5)
         #expect(throws: NFSStatus.noGrace) { try t.checkGrace(client: client, reclaim: true, now: 5) }
     }
 
@@ -263,12 +266,12 @@ import Testing
         let perSource = StateTables.maxUnconfirmedPerSource
         var ids: [UInt64] = []
         for i in 0..<(perSource + 3) {
-            ids.append(t.exchangeID(owner: Array("flood-\(i)".utf8), verifier: [1], source: "10.0.0.9", now: 0).client)
+            ids.append(try t.exchangeID(owner: Array("flood-\(i)".utf8), verifier: [1], source: "10.0.0.9", now: 0).client)
         }
         #expect(t.unconfirmedClients == perSource)
         #expect(!t.hasClient(ids[0]) && !t.hasClient(ids[2]) && t.hasClient(ids[3]) && t.hasClient(ids.last!))
         // Another source is not crowded out by the first, and confirming takes a record out of the count.
-        let (other, seq, _) = t.exchangeID(owner: [42], verifier: [1], source: "10.0.0.10", now: 0)
+        let (other, seq, _) = try t.exchangeID(owner: [42], verifier: [1], source: "10.0.0.10", now: 0)
         #expect(t.unconfirmedClients == perSource + 1)
         let attrs = ChannelAttributes(maxRequestSize: 1 << 20, maxResponseSize: 1 << 20, maxResponseSizeCached: 4096,
                                       maxOperations: 8, maxRequests: 2)
@@ -276,7 +279,7 @@ import Testing
         #expect(t.unconfirmedClients == perSource)
         // In all: the oldest unconfirmed record of anyone goes first; confirmed clients are never evicted.
         for i in 0..<StateTables.maxUnconfirmed {
-            _ = t.exchangeID(owner: Array("many-\(i)".utf8), verifier: [1], source: "10.1.\(i / 250).\(i % 250)", now: 0)
+            _ = try t.exchangeID(owner: Array("many-\(i)".utf8), verifier: [1], source: "10.1.\(i / 250).\(i % 250)", now: 0)
         }
         #expect(t.unconfirmedClients == StateTables.maxUnconfirmed)
         #expect(!t.hasClient(ids.last!) && t.hasClient(other))
@@ -285,7 +288,7 @@ import Testing
 
     @Test func sessionsAreBoundedPerClientAndGoWithTheirClient() throws {
         var t = tables()
-        let (client, first, _) = t.exchangeID(owner: [7], verifier: [1], now: 0)
+        let (client, first, _) = try t.exchangeID(owner: [7], verifier: [1], now: 0)
         let attrs = ChannelAttributes(maxRequestSize: 1 << 30, maxResponseSize: 1 << 30, maxResponseSizeCached: 1 << 30,
                                       maxOperations: 1000, maxRequests: 1000)
         var sequence = first

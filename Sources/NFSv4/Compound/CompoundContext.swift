@@ -28,6 +28,9 @@ struct CompoundContext {
 
     var state: NFSState { server.state }
 
+    /// Who the RPC credential says the caller is, as client ids are bound to it.
+    var principal: String { "unix:\(gate.rpcCaller.uid)" }
+
     /// Re-reads the export's rules for the current handle, when its access point changed.
     mutating func refresh() async { await gate.refresh(for: current) }
 

@@ -7,7 +7,9 @@ extension Operations {
     static func createSession(_ ctx: inout CompoundContext, _ d: inout XDRDecoder, _ out: inout ByteBuffer) async throws {
         let client = try d.u64()
         let sequence = try d.u32()
-        _ = try d.u32()  // flags
+        let flags = try d.u32()
+        // CREATE_SESSION4_FLAG_PERSIST, CONN_BACK_CHAN, CONN_RDMA; any other bit is INVAL (RFC 8881 §18.36.3).
+        guard flags & ~0x7 == 0 else { throw NFSStatus.inval }
         let fore = try ChannelAttributes(decoding: &d)
         let back = try ChannelAttributes(decoding: &d)
         _ = try d.u32()  // callback program
@@ -22,8 +24,9 @@ extension Operations {
             default: throw XDRError.invalid("callback security flavor")
             }
         }
+        let principal = ctx.principal
         let result = try ctx.state.with { (t: inout StateTables) throws(NFSStatus) in
-            try t.createSession(client: client, sequence: sequence, fore: fore, back: back, now: monotonicSeconds())
+            try t.createSession(client: client, sequence: sequence, fore: fore, back: back, principal: principal, now: monotonicSeconds())
         }
         if let owner = ctx.state.with({ $0.owner(ofClient: client) }) { await ctx.server.clientConfirmed(owner) }
         out.xdrFixedOpaque(result.sessionID.bytes)

@@ -27,20 +27,42 @@ enum SessionLimits {
 
 /// EXCHANGE_ID, CREATE_SESSION, SEQUENCE and friends (RFC 8881 §18.35–18.37, §18.46, §18.50).
 extension StateTables {
-    mutating func exchangeID(owner: [UInt8], verifier: [UInt8], source: String? = nil, now: Double)
-        -> (client: UInt64, sequence: UInt32, confirmed: Bool) {
-        if let id = clientsByOwner[owner], var client = clients[id] {
-            if client.verifier == verifier {
-                client.lastRenewal = now
-                clients[id] = client
-                return (id, client.createSessionSequence, client.confirmed)
+    /// EXCHANGE_ID's cases (RFC 8881 §18.35.5). With `update` (EXCHGID4_FLAG_UPD_CONFIRMED_REC_A) only a
+    /// confirmed record of the same principal and verifier is renewed. Without it: the same verifier and
+    /// principal find the record again; a new verifier means the client rebooted (a new record, replacing the
+    /// old once confirmed); another principal may not take over a confirmed record that holds state.
+    mutating func exchangeID(owner: [UInt8], verifier: [UInt8], principal: String = "", update: Bool = false,
+                             source: String? = nil, now: Double) throws(NFSStatus) -> (client: UInt64, sequence: UInt32, confirmed: Bool) {
+        let existing = clientsByOwner[owner].flatMap { clients[$0] }
+        if update {
+            guard let client = existing, client.confirmed else { throw .noent }
+            guard client.principal == principal else { throw .perm }
+            guard client.verifier == verifier else { throw .notSame }
+            clients[client.id]!.lastRenewal = now
+            return (client.id, client.createSessionSequence, true)
+        }
+        if let client = existing {
+            if client.confirmed && client.principal != principal && holdsState(client) { throw .clidInuse }
+            if client.verifier == verifier && client.principal == principal {
+                clients[client.id]!.lastRenewal = now
+                return (client.id, client.createSessionSequence, client.confirmed)
             }
-            if !client.confirmed { removeClient(id) }
-            // A new verifier means the client rebooted: a new record, which replaces the old once confirmed.
-            let fresh = newClient(owner: owner, verifier: verifier, source: source, now: now, replaces: client.confirmed ? id : nil)
+            if !client.confirmed { removeClient(client.id) }
+            let fresh = newClient(owner: owner, verifier: verifier, source: source, now: now, replaces: client.confirmed ? client.id : nil)
+            clients[fresh]!.principal = principal
+            clients[fresh]!.sessions41 = true
             return (fresh, 1, false)
         }
-        return (newClient(owner: owner, verifier: verifier, source: source, now: now, replaces: nil), 1, false)
+        let fresh = newClient(owner: owner, verifier: verifier, source: source, now: now, replaces: nil)
+        clients[fresh]!.principal = principal
+        clients[fresh]!.sessions41 = true
+        return (fresh, 1, false)
+    }
+
+    /// Sessions, opens or locks: what another principal's EXCHANGE_ID may not take away.
+    private func holdsState(_ client: Client) -> Bool {
+        !client.sessions.isEmpty || opens.values.contains { $0.owner.client == client.id }
+            || lockStates.values.contains { $0.owner.client == client.id }
     }
 
     /// A new client record; its id carries the boot epoch, so ids of an earlier boot are recognisably stale.
@@ -90,13 +112,22 @@ extension StateTables {
     /// Unconfirmed client records held now.
     var unconfirmedClients: Int { unconfirmedCount }
 
+    /// The smallest request and reply a session must allow: a SEQUENCE and an operation or two with their
+    /// RPC headers (RFC 8881 §18.36.3: smaller channels are NFS4ERR_TOOSMALL).
+    static let minimumRequestSize: UInt32 = 256
+    static let minimumResponseSize: UInt32 = 256
+
     mutating func createSession(client id: UInt64, sequence: UInt32, fore: ChannelAttributes, back: ChannelAttributes,
-                                now: Double) throws(NFSStatus) -> CreateSessionResult {
+                                principal: String? = nil, now: Double) throws(NFSStatus) -> CreateSessionResult {
         guard var client = clients[id] else { throw .staleClientid }
+        // Only the principal that created the client id may make its sessions (RFC 8881 §18.36.4).
+        if let principal, client.principal != principal { throw .clidInuse }
         if sequence == client.createSessionSequence &- 1, let last = client.lastCreateSession { return last }
         guard sequence == client.createSessionSequence else { throw .seqMisordered }
         guard client.sessions.count < SessionLimits.maxSessionsPerClient else { throw .resource }
         guard fore.maxRequests > 0 else { throw .inval }
+        guard fore.maxRequestSize >= Self.minimumRequestSize, fore.maxResponseSize >= Self.minimumResponseSize,
+              fore.maxOperations >= 2 else { throw .toosmall }
         var agreed = fore
         agreed.headerPadSize = 0
         agreed.maxRequestSize = min(fore.maxRequestSize, SessionLimits.maxRequestSize)
@@ -181,7 +212,8 @@ extension StateTables {
     func checkGrace(client id: UInt64, reclaim: Bool, now: Double) throws(NFSStatus) {
         let inGrace = inGrace(now)
         guard reclaim else {
-            if inGrace { throw .grace }
+            // Also outside grace: an NFSv4.1 client locks nothing new before its RECLAIM_COMPLETE (§18.51.3).
+            if inGrace || clients[id].map({ $0.sessions41 && !$0.reclaimComplete }) == true { throw .grace }
             return
         }
         guard inGrace, let client = clients[id], !client.reclaimComplete else { throw .noGrace }

@@ -20,6 +20,10 @@ struct StateTables {
         var sessions: Set<SessionID> = []
         /// Where its EXCHANGE_ID or SETCLIENTID came from (the address, without the port).
         var source: String?
+        /// Who created it (the RPC credential's identity): another may not take its client id over.
+        var principal = ""
+        /// NFSv4.1: it must send RECLAIM_COMPLETE before its first non-reclaim lock (RFC 8881 §18.51.3).
+        var sessions41 = false
     }
 
     struct Slot {

@@ -121,7 +121,9 @@ final class NFSTestClient: @unchecked Sendable {
         return try CompoundReply(try await connection.call(procedure: 1, arguments: args, credential: credential))
     }
 
-    func establish(owner: String = UUID().uuidString) async throws {
+    /// EXCHANGE_ID and CREATE_SESSION, then (unless told not to) RECLAIM_COMPLETE on the last slot, as a new
+    /// client does before it locks anything (slot 0 is left for the test's own sequence ids).
+    func establish(owner: String = UUID().uuidString, reclaimComplete: Bool = true) async throws {
         var r = try await rawCompound([.raw(42) { b in
             b.xdrFixedOpaque([1, 2, 3, 4, 5, 6, 7, 8]); b.xdrString(owner); b.xdrU32(0); b.xdrU32(0); b.xdrU32(0)
         }])
@@ -136,6 +138,10 @@ final class NFSTestClient: @unchecked Sendable {
         try r.expectOK(43)
         session = try r.d.fixedOpaque(16)
         slotSequence = 0
+        if reclaimComplete {
+            r = try await rawCompound([.sequence(session, 1, slot: 7, cache: false), .raw(58) { $0.xdrBool(false) }])
+            try r.expectOK(53); try r.skipSequence(); try r.expectOK(58)
+        }
     }
 
     /// SEQUENCE + ops; the SEQUENCE result is checked and skipped.
