@@ -25,6 +25,7 @@ public final class NFSServer: RPCProgram {
     let export: (any NFSExportPolicy)?
     let clientRecords: (any ClientRecordStore)?
     private let accessPointRoots = AccessPointRoots()
+    private let duplicateRequests = DuplicateRequestCache()
     let logger = Logger(label: "strata.nfs")
     /// STRATA_NFS_TRACE=1 logs every operation and its status (for diagnosing a client's behaviour).
     let trace = ProcessInfo.processInfo.environment["STRATA_NFS_TRACE"] == "1"
@@ -51,9 +52,14 @@ public final class NFSServer: RPCProgram {
         switch procedure {
         case 0: return .success(ByteBuffer())
         case 1:
-            let (results, tail) = await CompoundProcessor.run(arguments, server: self, caller: Self.caller(context.credential),
-                                                              source: context.remoteAddress?.ipAddress)
-            return tail.isEmpty ? .success(results) : .successWithTail(results, tail)
+            let source = context.remoteAddress?.ipAddress
+            // NFSv4.0 retransmissions of requests that must not run twice get their first reply.
+            let key = CompoundProcessor.minorVersion(arguments) == 0
+                ? DuplicateRequestCache.key(source: source, xid: context.xid, arguments: arguments) : nil
+            if let key, let first = duplicateRequests.reply(for: key) { return .success(first) }
+            let outcome = await CompoundProcessor.run(arguments, server: self, caller: Self.caller(context.credential), source: source)
+            if let key, outcome.changedNamespace, outcome.tail.isEmpty { duplicateRequests.remember(key, outcome.results) }
+            return outcome.tail.isEmpty ? .success(outcome.results) : .successWithTail(outcome.results, outcome.tail)
         default: return .procedureUnavailable
         }
     }

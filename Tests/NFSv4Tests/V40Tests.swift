@@ -138,4 +138,65 @@ import XDR
         try r.expectOK(39)
         await server.stop()
     }
+
+    /// Opens (creating) and confirms `name` for a new open-owner; returns the confirmed stateid and the handle.
+    func openConfirmed(_ c: NFSTestClient, _ name: String, client: UInt64, owner: String) async throws -> (StateID, [UInt8]) {
+        var r = try await c.rawCompound([.putrootfh, Self.open40(name, client: client, owner: owner, seqid: 1), .getfh], minor: 0)
+        try r.expectOK(24); try r.expectOK(18)
+        let opened = try r.stateID()
+        try r.skipOpenRest()
+        try r.expectOK(10)
+        let fh = try r.d.opaque(max: 128)
+        r = try await c.rawCompound([.putfh(fh), .raw(20) { opened.encode(into: &$0); $0.xdrU32(2) }], minor: 0)
+        try r.expectOK(22); try r.expectOK(20)
+        return (try r.stateID(), fh)
+    }
+
+    @Test func aRetransmittedCloseGetsItsFirstReply() async throws {
+        let server = try await TestServer.start()
+        let c = NFSTestClient(try await server.connection())
+        let client = try await establish(c, owner: "linux-4.0-close")
+        let (id, fh) = try await openConfirmed(c, "closed-once", client: client, owner: "co")
+        let close = Op.raw(4) { $0.xdrU32(3); id.encode(into: &$0) }
+        let first = try await c.rawCompound([.putfh(fh), close], minor: 0)
+        #expect(first.status == 0)
+        // The open is gone, but the same CLOSE with the same seqid is a retransmission: the same reply.
+        let again = try await c.rawCompound([.putfh(fh), close], minor: 0)
+        #expect(again.replyBytes == first.replyBytes)
+        await server.stop()
+    }
+
+    @Test func aRetransmittedMkdirGetsItsFirstReplyNotExist() async throws {
+        let server = try await TestServer.start()
+        let c = NFSTestClient(try await server.connection())
+        var args = ByteBuffer()
+        args.xdrString("t"); args.xdrU32(0); args.xdrU32(2)
+        for op: Op in [.putrootfh, .mkdir("made-once")] { op.encode(into: &args) }
+        let xid: UInt32 = 0x5EED_0001
+        let call = RPCCall.encode(xid: xid, program: 100_003, version: 4, procedure: 1,
+                                  credential: .sys(AuthSysParameters(uid: 0, gid: 0)), arguments: args)
+        let first = try CompoundReply(try await c.connection.send(record: call, expecting: xid))
+        let again = try CompoundReply(try await c.connection.send(record: call, expecting: xid))
+        #expect(first.status == 0 && again.status == 0 && again.replyBytes == first.replyBytes)
+        // A new request (another xid) with the same arguments does run again, and finds the directory.
+        let r = try await c.rawCompound([.putrootfh, .mkdir("made-once")], minor: 0)
+        #expect(r.status == NFSStatus.exist.rawValue)
+        await server.stop()
+    }
+
+    @Test func stateidsOfAnEarlierBootAreStaleInNFSv40() async throws {
+        let server = try await TestServer.start()
+        let c = NFSTestClient(try await server.connection())
+        let client = try await establish(c, owner: "linux-4.0-stale")
+        let (id, fh) = try await openConfirmed(c, "stale", client: client, owner: "so")
+        let earlier = StateID(seqid: id.seqid, other: StateOther(epoch: id.other.epoch &+ 1, counter: id.other.counter))  // another boot's
+        var r = try await c.rawCompound([.putfh(fh), .raw(4) { $0.xdrU32(3); earlier.encode(into: &$0) }], minor: 0)
+        try r.expectOK(22)
+        #expect(try r.next() == (4, NFSStatus.staleStateid.rawValue))
+        let unknown = StateID(seqid: 1, other: StateOther(epoch: id.other.epoch, counter: 999_999))
+        r = try await c.rawCompound([.putfh(fh), .raw(4) { $0.xdrU32(3); unknown.encode(into: &$0) }], minor: 0)
+        try r.expectOK(22)
+        #expect(try r.next() == (4, NFSStatus.badStateid.rawValue))
+        await server.stop()
+    }
 }

@@ -14,13 +14,31 @@ enum CompoundProcessor {
     static let maxOperations40 = 128
     static let maxReply40 = Int(SessionLimits.maxResponseSize)
 
-    /// The results, and bytes that follow them unchanged (the data of a READ that ended the compound).
-    static func run(_ arguments: ByteBuffer, server: NFSServer, caller: Caller, source: String? = nil) async -> (ByteBuffer, [ByteBuffer]) {
+    /// What running a COMPOUND gave.
+    struct Outcome {
+        var results: ByteBuffer
+        /// Bytes that follow the results unchanged (the data of a READ that ended the compound).
+        var tail: [ByteBuffer]
+        /// NFSv4.0: it ran an operation that must not run twice (see `DuplicateRequestCache`).
+        var changedNamespace = false
+    }
+
+    /// Operations whose retransmission must get the first reply, not run again, in NFSv4.0.
+    static let notIdempotent40: Set<OpCode> = [.create, .remove, .rename, .link, .setattr]
+
+    /// The minor version a COMPOUND's arguments ask for (nil: not even that decodes).
+    static func minorVersion(_ arguments: ByteBuffer) -> UInt32? {
+        var d = XDRDecoder(arguments)
+        guard (try? d.opaque(max: maxTag)) != nil else { return nil }
+        return try? d.u32()
+    }
+
+    static func run(_ arguments: ByteBuffer, server: NFSServer, caller: Caller, source: String? = nil) async -> Outcome {
         var d = XDRDecoder(arguments)
         var reply = ByteBuffer()
         guard let tag = try? d.opaque(max: maxTag), let minor = try? d.u32(), let count = try? d.u32() else {
             reply.xdrU32(NFSStatus.badxdr.rawValue); reply.xdrU32(0); reply.xdrU32(0)
-            return (reply, [])
+            return Outcome(results: reply, tail: [])
         }
         let statusIndex = reply.writerIndex
         reply.xdrU32(0)
@@ -29,7 +47,7 @@ enum CompoundProcessor {
         reply.xdrU32(0)
         guard minor <= 1 else {
             reply.setInteger(NFSStatus.minorVersMismatch.rawValue, at: statusIndex, endianness: .big)
-            return (reply, [])
+            return Outcome(results: reply, tail: [])
         }
 
         var context = CompoundContext(server: server, caller: caller, source: source)
@@ -38,6 +56,7 @@ enum CompoundProcessor {
         var done: UInt32 = 0
         var slot: (session: SessionID, slot: UInt32, cache: Bool)?
         var replyLimit = minor == 0 ? maxReply40 : Int.max
+        var changedNamespace = false
         for index in 0..<count {
             let opStart = reply.writerIndex
             guard let raw = try? d.u32() else {
@@ -71,11 +90,12 @@ enum CompoundProcessor {
                     break
                 }
                 await context.refresh()
+                if notIdempotent40.contains(op) { changedNamespace = true }
                 result = await execute(op, &context, &d, &reply, bodyStart: statusAt + 4, statusAt: statusAt)
             } else if index == 0 && op == .sequence {
                 switch await Operations.sequence(&context, &d, &reply, operationCount: count) {
                 case .replay(let cached):
-                    return (cached, [])
+                    return Outcome(results: cached, tail: [])
                 case .failed(let failure):
                     result = failure
                 case .started(let session, let slotID, let cache, let maxResponseSize):
@@ -121,7 +141,7 @@ enum CompoundProcessor {
             }
             context.state.with { $0.finishSequence(session: slot.session, slot: slot.slot, reply: cached) }
         }
-        return (reply, context.tail)
+        return Outcome(results: reply, tail: context.tail, changedNamespace: changedNamespace)
     }
 
     /// Runs one operation; on failure the partial body is dropped and replaced by the failure's body.

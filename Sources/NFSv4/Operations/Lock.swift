@@ -75,7 +75,7 @@ extension Operations {
         let id = try ctx.resolve(try StateID(decoding: &d))
         let offset = try d.u64(), length = try d.u64()
         let handle = try ctx.currentHandle()
-        try sequenced(&ctx, ctx.state.with { $0.ownerKey(ofLock: id.other) }, seqid)
+        try sequenced(&ctx, ctx.state.with { $0.ownerKey(ofLock: id.other) }, seqid, stateID: id)
         renewLease(ctx, for: id)
         let unlocked = try ctx.state.with { (t: inout StateTables) throws(NFSStatus) in
             try t.unlock(id, file: handle, offset: offset, length: length)

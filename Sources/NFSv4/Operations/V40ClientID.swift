@@ -47,18 +47,23 @@ extension Operations {
         let id = try StateID(decoding: &d)
         let seqid = try d.u32()
         _ = try ctx.currentHandle()
-        try sequenced(&ctx, ctx.state.with { $0.ownerKey(ofOpen: id.other) }, seqid)
+        try sequenced(&ctx, ctx.state.with { $0.ownerKey(ofOpen: id.other) }, seqid, stateID: id)
         let confirmed = try ctx.state.with { (t: inout StateTables) throws(NFSStatus) in try t.confirmOpen(id) }
         ctx.currentStateID = confirmed
         confirmed.encode(into: &out)
     }
 
     /// NFSv4.0 owner sequencing for the running operation (nothing in NFSv4.1, where the session's slot
-    /// does this). Returns true when the owner is new. An unknown owner stateid is BAD_STATEID.
+    /// does this). Returns true when the owner is new. A stateid naming no owner is STALE_STATEID when it is
+    /// from an earlier boot (clients start their recovery on that), else BAD_STATEID.
     @discardableResult
-    static func sequenced(_ ctx: inout CompoundContext, _ key: StateTables.OwnerKey?, _ seqid: UInt32) throws -> Bool {
+    static func sequenced(_ ctx: inout CompoundContext, _ key: StateTables.OwnerKey?, _ seqid: UInt32,
+                          stateID: StateID? = nil) throws -> Bool {
         guard ctx.minorVersion == 0 else { return false }
-        guard let key else { throw NFSStatus.badStateid }
+        guard let key else {
+            if let stateID { try ctx.state.with { (t: inout StateTables) throws(NFSStatus) in try t.checkEpoch(stateID) } }
+            throw NFSStatus.badStateid
+        }
         switch try ctx.state.with({ (t: inout StateTables) throws(NFSStatus) in try t.checkOwnerSeqid(key, seqid) }) {
         case .run(let newOwner):
             ctx.sequencedOwner = (key, seqid)

@@ -40,6 +40,11 @@ extension StateTables {
         }
         for other in open.lockStates { if let state = lockStates[other] { removeLockState(other, state) } }
         removeOpen(id.other, open)
+        closedOpenOwners[id.other] = .open(open.owner)
+        closedOpenOrder.append(id.other)
+        if closedOpenOrder.count > Self.rememberedClosedOpens {
+            closedOpenOwners[closedOpenOrder.removeFirst()] = nil
+        }
         var closed = open.stateID
         closed.seqid &+= 1
         return closed

@@ -66,7 +66,8 @@ extension StateTables {
     }
 
     /// The open-owner of an open stateid, and the lock-owner of a lock stateid (nil: no such stateid).
-    func ownerKey(ofOpen other: StateOther) -> OwnerKey? { opens[other].map { .open($0.owner) } }
+    /// A closed open still names its owner, so that a retransmitted CLOSE finds the reply it got.
+    func ownerKey(ofOpen other: StateOther) -> OwnerKey? { opens[other].map { .open($0.owner) } ?? closedOpenOwners[other] }
     func ownerKey(ofLock other: StateOther) -> OwnerKey? { lockStates[other].map { .lock($0.owner) } }
 
     /// After an OPEN by `owner`: whether the open must still be confirmed (RFC 7530 §16.16.5). A new owner's

@@ -81,6 +81,10 @@ struct StateTables {
     var nextCounter: UInt64 = 1
     /// NFSv4.0 owner sequencing: the last seqid of each open- and lock-owner and the reply it got.
     var ownerSequences: [OwnerKey: OwnerSequence] = [:]
+    /// NFSv4.0: the open-owners of the latest closed opens (bounded, oldest forgotten first), for replays.
+    var closedOpenOwners: [StateOther: OwnerKey] = [:]
+    var closedOpenOrder: [StateOther] = []
+    static let rememberedClosedOpens = 4096
     /// NFSv4.0 open-owners whose first OPEN still awaits OPEN_CONFIRM.
     var unconfirmedOwners: Set<OpenOwner> = []
     /// Owners of clients known before a restart: they, and only they, may reclaim during grace.
