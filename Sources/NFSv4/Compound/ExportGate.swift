@@ -113,7 +113,7 @@ struct ExportGate {
         let ino = try inode(handle)
         let fs = fs
         do {
-            return try await Operations.bulk(count) { try await fs.read(ino, offset: offset, count: count) }
+            return try await Self.bulk(count) { try await fs.read(ino, offset: offset, count: count) }
         } catch let error as FSError { throw NFSStatus(error) } catch { throw .serverfault }
     }
 
@@ -126,7 +126,7 @@ struct ExportGate {
     func commit(_ handle: FileHandle) async throws(NFSStatus) -> UInt64 {
         let ino = try inode(handle)
         let fs = fs
-        do { return try await Operations.bulk(.max) { try await fs.commit(ino) } }
+        do { return try await Self.bulk(.max) { try await fs.commit(ino) } }
         catch let error as FSError { throw NFSStatus(error) } catch { throw .serverfault }
     }
 
@@ -179,8 +179,16 @@ struct ExportGate {
         let ino = try inode(handle)
         let fs = fs
         do {
-            return try await Operations.bulk(data.readableBytes) { try await fs.write(ino, offset: offset, data, stable: stable) }
+            return try await Self.bulk(data.readableBytes) { try await fs.write(ino, offset: offset, data, stable: stable) }
         } catch let error as FSError { throw NFSStatus(error) } catch { throw .serverfault }
+    }
+
+    /// Calls run on their connection's event loop (see EventLoopTaskExecutor); one that moves a lot of bytes
+    /// runs on the shared pool instead, so it neither stalls the loop's other connections nor serialises
+    /// one connection's large calls on one thread.
+    private static func bulk<T: Sendable>(_ bytes: Int, _ body: @Sendable () async throws -> T) async throws -> T {
+        guard bytes > 64 * 1024 else { return try await body() }
+        return try await withTaskExecutorPreference(globalConcurrentExecutor) { try await body() }
     }
 
     // MARK: Access points

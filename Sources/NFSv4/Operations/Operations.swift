@@ -104,12 +104,4 @@ enum Operations {
         AttributeSource(attributes: attributes, handle: handle, handleBytes: wantsHandle ? ctx.server.codec.encode(handle) : [],
                         leaseSeconds: ctx.server.configuration.leaseSeconds, stats: stats)
     }
-
-    /// Calls run on their connection's event loop (see EventLoopTaskExecutor); one that moves a lot of bytes
-    /// runs on the shared pool instead, so it neither stalls the loop's other connections nor serialises
-    /// one connection's large calls on one thread.
-    static func bulk<T: Sendable>(_ bytes: Int, _ body: @Sendable () async throws -> T) async throws -> T {
-        guard bytes > 64 * 1024 else { return try await body() }
-        return try await withTaskExecutorPreference(globalConcurrentExecutor) { try await body() }
-    }
 }
