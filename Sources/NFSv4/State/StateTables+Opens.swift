@@ -40,14 +40,23 @@ extension StateTables {
         }
         for other in open.lockStates { if let state = lockStates[other] { removeLockState(other, state) } }
         removeOpen(id.other, open)
-        closedOpenOwners[id.other] = .open(open.owner)
-        closedOpenOrder.append(id.other)
-        if closedOpenOrder.count > Self.rememberedClosedOpens {
-            closedOpenOwners[closedOpenOrder.removeFirst()] = nil
-        }
+        rememberClosed(id.other, owner: .open(open.owner))
         var closed = open.stateID
         closed.seqid &+= 1
         return closed
+    }
+
+    /// Keeps the closed open's owner for replays, in a ring: once full, each close forgets the oldest (no
+    /// shifting of the whole list under the lock every call takes).
+    private mutating func rememberClosed(_ other: StateOther, owner: OwnerKey) {
+        closedOpenOwners[other] = owner
+        if closedOpenOrder.count < Self.rememberedClosedOpens {
+            closedOpenOrder.append(other)
+        } else {
+            closedOpenOwners[closedOpenOrder[closedOpenNext]] = nil
+            closedOpenOrder[closedOpenNext] = other
+            closedOpenNext = (closedOpenNext + 1) % Self.rememberedClosedOpens
+        }
     }
 
     /// The open a stateid names, with its seqid checked (0 means "the current one" in NFSv4.1).

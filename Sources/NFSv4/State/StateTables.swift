@@ -84,6 +84,7 @@ struct StateTables {
     /// NFSv4.0: the open-owners of the latest closed opens (bounded, oldest forgotten first), for replays.
     var closedOpenOwners: [StateOther: OwnerKey] = [:]
     var closedOpenOrder: [StateOther] = []
+    var closedOpenNext = 0
     static let rememberedClosedOpens = 4096
     /// NFSv4.0 open-owners whose first OPEN still awaits OPEN_CONFIRM.
     var unconfirmedOwners: Set<OpenOwner> = []
