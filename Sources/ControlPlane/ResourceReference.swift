@@ -15,11 +15,7 @@ public struct ResourceReference: Sendable, Hashable {
     /// Parses `text` as an id or an ARN of one of `kinds`, in this region and account. Anything else (an ARN of
     /// another region, account or resource type) names nothing here: nil.
     public static func parse(_ text: String, kinds: [Kind], region: String, account: String) -> ResourceReference? {
-        guard text.hasPrefix("arn:") else {
-            // Access point ids start with "fsap-", which also starts with "fs": the longest prefix decides.
-            let kind = kinds.sorted { $0.idPrefix.count > $1.idPrefix.count }.first { text.hasPrefix($0.idPrefix) }
-            return kind.map { ResourceReference(kind: $0, id: text) }
-        }
+        guard text.hasPrefix("arn:") else { return ResourceReference(id: text, kinds: kinds) }
         let fields = text.split(separator: ":", maxSplits: 5, omittingEmptySubsequences: false)
         guard fields.count == 6, fields[1].hasPrefix("aws"), fields[2] == "elasticfilesystem",
               fields[3] == region, fields[4] == account else { return nil }
@@ -28,6 +24,17 @@ public struct ResourceReference: Sendable, Hashable {
               resource[1].hasPrefix(kind.idPrefix) else { return nil }
         return ResourceReference(kind: kind, id: String(resource[1]))
     }
+
+    /// A plain id of one of `kinds` (nil: none of their prefixes). Access point ids start with "fsap-", which
+    /// also starts with "fs": the longest prefix decides.
+    public init?(id: String, kinds: [Kind]) {
+        guard let kind = kinds.sorted(by: { $0.idPrefix.count > $1.idPrefix.count }).first(where: { id.hasPrefix($0.idPrefix) }) else {
+            return nil
+        }
+        self.init(kind: kind, id: id)
+    }
+
+    init(kind: Kind, id: String) { self.kind = kind; self.id = id }
 
     /// The error EFS answers when `text`, meant as a resource of `kind`, names nothing.
     public static func notFound(_ text: String, kind: Kind) -> APIError {

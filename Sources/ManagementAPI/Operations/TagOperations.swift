@@ -6,8 +6,7 @@ extension Dispatch {
     /// The resource a tagging call names (ids only by now: ARNs were resolved before authorization).
     private static func resource(_ input: EFSInput, _ member: String) throws(APIError) -> ResourceReference {
         let id = try input.required(member)
-        guard let reference = ResourceReference.parse(id, kinds: member == "ResourceId" ? [.fileSystem, .accessPoint] : [.fileSystem],
-                                                      region: "", account: "") else {
+        guard let reference = ResourceReference(id: id, kinds: member == "ResourceId" ? [.fileSystem, .accessPoint] : [.fileSystem]) else {
             throw APIError("BadRequest", "\(member) '\(id)' names no file system or access point.")
         }
         return reference
