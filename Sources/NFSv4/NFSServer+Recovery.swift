@@ -40,7 +40,7 @@ extension NFSServer {
         while !Task.isCancelled {
             try? await Task.sleep(for: .seconds(max(0.25, state.leaseSeconds / 4)))
             var gone = state.expireClients()
-            gone += state.with { $0.ownersThatDidNotReturn(now: monotonicSeconds()) }
+            gone += state.with { $0.ownersThatDidNotReturn(now: monotonicSeconds()) + $0.takeExpiredOwners() }
             if !gone.isEmpty {
                 logger.info("forgetting \(gone.count) client(s) whose lease ran out or who did not come back")
                 await clientRecords?.remove(gone)

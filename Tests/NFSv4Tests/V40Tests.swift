@@ -7,33 +7,11 @@ import XDR
 /// NFSv4.0 (RFC 7530): client ids, open-owner and lock-owner seqids with replay, OPEN_CONFIRM, RENEW,
 /// RELEASE_LOCKOWNER, and locks shared with NFSv4.1 clients.
 @Suite struct V40Tests {
-    /// SETCLIENTID + SETCLIENTID_CONFIRM; returns the client id.
-    func establish(_ c: NFSTestClient, owner: String) async throws -> UInt64 {
-        var r = try await c.rawCompound([.raw(35) { b in
-            b.xdrFixedOpaque([9, 9, 9, 9, 9, 9, 9, 9]); b.xdrString(owner)
-            b.xdrU32(0x4000_0000); b.xdrString("tcp"); b.xdrString("192.168.77.4.3.4"); b.xdrU32(1)
-        }], minor: 0)
-        try r.expectOK(35)
-        let client = try r.d.u64()
-        let confirm = try r.d.fixedOpaque(8)
-        r = try await c.rawCompound([.raw(36) { $0.xdrU64(client); $0.xdrFixedOpaque(confirm) }], minor: 0)
-        try r.expectOK(36)
-        return client
-    }
-
-    static func open40(_ name: String, client: UInt64, owner: String, seqid: UInt32, access: UInt32 = 3, deny: UInt32 = 0) -> Op {
-        .raw(18) { b in
-            b.xdrU32(seqid); b.xdrU32(access); b.xdrU32(deny); b.xdrU64(client); b.xdrString(owner)
-            b.xdrU32(1); b.xdrU32(0); AttributeBitmap().encode(into: &b); b.xdrU32(0)  // CREATE UNCHECKED
-            b.xdrU32(0); b.xdrString(name)
-        }
-    }
-
     @Test func aConfirmedClientOpensConfirmsAndReplaysBySeqid() async throws {
         let server = try await TestServer.start()
         let c = NFSTestClient(try await server.connection())
-        let client = try await establish(c, owner: "linux-4.0-a")
-        var r = try await c.rawCompound([.putrootfh, Self.open40("f40", client: client, owner: "oo", seqid: 5), .getfh], minor: 0)
+        let client = try await c.establish40(owner: "linux-4.0-a")
+        var r = try await c.rawCompound([.putrootfh, Op.open40("f40", client: client, owner: "oo", seqid: 5), .getfh], minor: 0)
         try r.expectOK(24); try r.expectOK(18)
         let opened = try r.stateID()
         _ = try r.d.bool(); _ = try r.d.u64(); _ = try r.d.u64()
@@ -72,7 +50,7 @@ import XDR
     @Test func confirmedClientsOfBothVersionsAreRecordedForRestartRecovery() async throws {
         let server = try await TestServer.start()
         let c40 = NFSTestClient(try await server.connection())
-        _ = try await establish(c40, owner: "linux-4.0-recorded")
+        _ = try await c40.establish40(owner: "linux-4.0-recorded")
         let c41 = NFSTestClient(try await server.connection())
         try await c41.establish(owner: "linux-4.1-recorded")
         let recorded = await server.engine.clientRecords(scope: "test").load()
@@ -85,7 +63,7 @@ import XDR
         let made = try await server.fs.create(server.fs.root, try .init("kept"), .regular, .init(), mode: .guarded, as: .root)
         let fh = server.handle(made.attributes.id)
         let c = NFSTestClient(try await server.connection())
-        let client = try await establish(c, owner: "rebooted-server-client")
+        let client = try await c.establish40(owner: "rebooted-server-client")
         server.nfs.state.with { $0.restarted(knownOwners: [Array("rebooted-server-client".utf8)], now: monotonicSeconds() - 1) }
         var r = try await c.rawCompound([.putfh(fh), .raw(18) { b in
             b.xdrU32(1); b.xdrU32(3); b.xdrU32(0); b.xdrU64(client); b.xdrString("oo")
@@ -106,8 +84,8 @@ import XDR
     @Test func locksOfAnNFSv40ClientBlockAnNFSv41Client() async throws {
         let server = try await TestServer.start()
         let c40 = NFSTestClient(try await server.connection())
-        let client = try await establish(c40, owner: "linux-4.0-b")
-        var r = try await c40.rawCompound([.putrootfh, Self.open40("shared", client: client, owner: "oo", seqid: 1), .getfh], minor: 0)
+        let client = try await c40.establish40(owner: "linux-4.0-b")
+        var r = try await c40.rawCompound([.putrootfh, Op.open40("shared", client: client, owner: "oo", seqid: 1), .getfh], minor: 0)
         try r.expectOK(24); try r.expectOK(18)
         let opened = try r.stateID(); try r.skipOpenRest(); try r.expectOK(10)
         let fh = try r.d.opaque(max: 128)
@@ -139,24 +117,11 @@ import XDR
         await server.stop()
     }
 
-    /// Opens (creating) and confirms `name` for a new open-owner; returns the confirmed stateid and the handle.
-    func openConfirmed(_ c: NFSTestClient, _ name: String, client: UInt64, owner: String) async throws -> (StateID, [UInt8]) {
-        var r = try await c.rawCompound([.putrootfh, Self.open40(name, client: client, owner: owner, seqid: 1), .getfh], minor: 0)
-        try r.expectOK(24); try r.expectOK(18)
-        let opened = try r.stateID()
-        try r.skipOpenRest()
-        try r.expectOK(10)
-        let fh = try r.d.opaque(max: 128)
-        r = try await c.rawCompound([.putfh(fh), .raw(20) { opened.encode(into: &$0); $0.xdrU32(2) }], minor: 0)
-        try r.expectOK(22); try r.expectOK(20)
-        return (try r.stateID(), fh)
-    }
-
     @Test func aRetransmittedCloseGetsItsFirstReply() async throws {
         let server = try await TestServer.start()
         let c = NFSTestClient(try await server.connection())
-        let client = try await establish(c, owner: "linux-4.0-close")
-        let (id, fh) = try await openConfirmed(c, "closed-once", client: client, owner: "co")
+        let client = try await c.establish40(owner: "linux-4.0-close")
+        let (id, fh) = try await c.openConfirmed40("closed-once", client: client, owner: "co")
         let close = Op.raw(4) { $0.xdrU32(3); id.encode(into: &$0) }
         let first = try await c.rawCompound([.putfh(fh), close], minor: 0)
         #expect(first.status == 0)
@@ -187,8 +152,8 @@ import XDR
     @Test func stateidsOfAnEarlierBootAreStaleInNFSv40() async throws {
         let server = try await TestServer.start()
         let c = NFSTestClient(try await server.connection())
-        let client = try await establish(c, owner: "linux-4.0-stale")
-        let (id, fh) = try await openConfirmed(c, "stale", client: client, owner: "so")
+        let client = try await c.establish40(owner: "linux-4.0-stale")
+        let (id, fh) = try await c.openConfirmed40("stale", client: client, owner: "so")
         let earlier = StateID(seqid: id.seqid, other: StateOther(epoch: id.other.epoch &+ 1, counter: id.other.counter))  // another boot's
         var r = try await c.rawCompound([.putfh(fh), .raw(4) { $0.xdrU32(3); earlier.encode(into: &$0) }], minor: 0)
         try r.expectOK(22)

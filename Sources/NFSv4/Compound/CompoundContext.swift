@@ -17,6 +17,8 @@ struct CompoundContext {
     var minorVersion: UInt32 = 1
     /// NFSv4.0: the owner and seqid of the running operation, whose reply is kept for a retransmission.
     var sequencedOwner: (StateTables.OwnerKey, UInt32)?
+    /// NFSv4.0: a LOCK that made a lock-owner, whose own seqid starts with the one it gave.
+    var newLockOwner: (StateTables.OwnerKey, UInt32)?
     /// Set while the compound's last operation runs: only that one may leave bytes in `tail`.
     var isLastOperation = false
     /// Bytes that follow the reply as they are (READ data), so they are never copied into it.

@@ -148,11 +148,17 @@ enum CompoundProcessor {
     private static func execute(_ op: OpCode, _ ctx: inout CompoundContext, _ d: inout XDRDecoder,
                                 _ reply: inout ByteBuffer, bodyStart: Int, statusAt: Int) async -> NFSStatus {
         ctx.sequencedOwner = nil
+        ctx.newLockOwner = nil
         let status = await run(op, &ctx, &d, &reply, bodyStart: bodyStart, statusAt: statusAt)
         if let (owner, seqid) = ctx.sequencedOwner {
             reply.setInteger(status.rawValue, at: statusAt, endianness: .big)
             let bytes = reply.getBytes(at: statusAt, length: reply.writerIndex - statusAt) ?? []
-            ctx.state.with { $0.recordOwnerReply(owner, seqid, status: status, reply: bytes) }
+            ctx.state.with { t in
+                t.recordOwnerReply(owner, seqid, status: status, reply: bytes)
+                if status == .ok, let (lockOwner, lockSeqid) = ctx.newLockOwner {
+                    t.recordOwnerReply(lockOwner, lockSeqid, status: status, reply: bytes)
+                }
+            }
             ctx.sequencedOwner = nil
         }
         return status

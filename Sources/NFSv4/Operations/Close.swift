@@ -8,8 +8,8 @@ extension Operations {
         let seqid = try d.u32()
         let id = try ctx.resolve(try StateID(decoding: &d))
         let handle = try ctx.currentHandle()
+        try renewLease(ctx, for: id)
         try sequenced(&ctx, ctx.state.with { $0.ownerKey(ofOpen: id.other) }, seqid, stateID: id)
-        renewLease(ctx, for: id)
         _ = try await ctx.gate.commit(handle)
         let closed = try ctx.state.with { (t: inout StateTables) throws(NFSStatus) -> StateID in
             guard try t.openState(id).file == handle else { throw .badStateid }
@@ -24,6 +24,7 @@ extension Operations {
         let seqid = try d.u32()
         let access = try d.u32() & 0xFF, deny = try d.u32()
         let handle = try ctx.currentHandle()
+        try renewLease(ctx, for: id)
         try sequenced(&ctx, ctx.state.with { $0.ownerKey(ofOpen: id.other) }, seqid, stateID: id)
         let lowered = try ctx.state.with { (t: inout StateTables) throws(NFSStatus) -> StateID in
             guard try t.openState(id).file == handle else { throw .badStateid }

@@ -12,13 +12,20 @@ extension Operations {
         let ownerKey: StateTables.OwnerKey?
         let seqid: UInt32
         let stateForClient: StateID
+        var newLockOwner: (LockOwner, seqid: UInt32)?
         if try d.bool() {
             let openSeqid = try d.u32()
             let open = try ctx.resolve(try StateID(decoding: &d))
-            _ = try d.u32()  // the new lock-owner's first seqid
-            _ = try d.u64()
-            requester = .newOwner(open: open, owner: try d.opaque(max: NFSProtocol.maxOpaque))
-            // NFSv4.0: a new lock-owner's first LOCK is sequenced by its open-owner (RFC 7530 §16.10.5).
+            let lockSeqid = try d.u32()
+            let ownerClient = try d.u64()
+            let ownerBytes = try d.opaque(max: NFSProtocol.maxOpaque)
+            requester = .newOwner(open: open, owner: ownerBytes)
+            // NFSv4.0: a new lock-owner's first LOCK is sequenced by its open-owner (RFC 7530 §16.10.5); the
+            // lock-owner's own seqid starts where this one says, and its client must be one we know.
+            if ctx.minorVersion == 0 {
+                try ctx.state.with { (t: inout StateTables) throws(NFSStatus) in try t.renew(ownerClient, now: monotonicSeconds()) }
+                newLockOwner = (LockOwner(client: ownerClient, owner: ownerBytes), lockSeqid)
+            }
             ownerKey = ctx.state.with { $0.ownerKey(ofOpen: open.other) }
             seqid = openSeqid
             stateForClient = open
@@ -29,8 +36,8 @@ extension Operations {
             ownerKey = ctx.state.with { $0.ownerKey(ofLock: existing.other) }
             stateForClient = existing
         }
-        try sequenced(&ctx, ownerKey, seqid)
-        renewLease(ctx, for: stateForClient)
+        try renewLease(ctx, for: stateForClient)
+        try sequenced(&ctx, ownerKey, seqid, stateID: stateForClient)
         let lockClient = ctx.client ?? ctx.state.with { $0.client(of: stateForClient) } ?? 0
         try ctx.server.checkGrace(client: lockClient, reclaim: reclaim)
         let handle = try ctx.currentHandle()
@@ -40,6 +47,7 @@ extension Operations {
             try t.lock(requester, file: handle, type: type, offset: offset, length: length)
         }
         if reclaim { ctx.server.logger.info("reclaimed a lock on inode \(handle.inode) [\(offset), +\(length))") }
+        if let (owner, lockSeqid) = newLockOwner { ctx.newLockOwner = (.lock(owner), lockSeqid) }
         ctx.currentStateID = id
         id.encode(into: &out)
     }
@@ -75,8 +83,8 @@ extension Operations {
         let id = try ctx.resolve(try StateID(decoding: &d))
         let offset = try d.u64(), length = try d.u64()
         let handle = try ctx.currentHandle()
+        try renewLease(ctx, for: id)
         try sequenced(&ctx, ctx.state.with { $0.ownerKey(ofLock: id.other) }, seqid, stateID: id)
-        renewLease(ctx, for: id)
         let unlocked = try ctx.state.with { (t: inout StateTables) throws(NFSStatus) in
             try t.unlock(id, file: handle, offset: offset, length: length)
         }

@@ -76,8 +76,9 @@ extension Operations {
         let (access, deny) = (args.access, args.deny)
         let owner = OpenOwner(client: client, owner: args.owner)
         await ctx.server.revokeExpiredHolders(of: handle)
+        let opener = ctx.principal
         let stateID = try ctx.state.with { (t: inout StateTables) throws(NFSStatus) in
-            try t.open(owner: owner, file: handle, access: access, deny: deny)
+            try t.open(owner: owner, file: handle, access: access, deny: deny, opener: opener)
         }
         // NFSv4.0: a new open-owner confirms its first open (RFC 7530 §16.16.5) — except a reclaim, which
         // proves the owner existed before the restart (clients do not confirm reclaimed opens).

@@ -10,7 +10,7 @@ extension Operations {
         let count = min(Int(try d.u32()), NFSProtocol.maxIO)
         let handle = try ctx.currentHandle()
         try await requireRegular(ctx, handle)
-        renewLease(ctx, for: id)
+        try renewLease(ctx, for: id)
         try await checkIO(ctx, id, handle, write: false)
         let (data, eof) = try await ctx.gate.read(handle, offset: offset, count: count)
         out.xdrBool(eof)
@@ -25,14 +25,19 @@ extension Operations {
     }
 
     /// May `id` read (or write) `handle`? A share reservation that refuses it but belongs to a client whose
-    /// lease ran out is revoked first (courtesy ends at a conflict), and the check made again.
+    /// lease ran out is revoked first (courtesy ends at a conflict), and the check made again. Another
+    /// principal than the one who opened the file (a stolen stateid) needs the mode bits' permission too.
     static func checkIO(_ ctx: CompoundContext, _ id: StateID, _ handle: FileHandle, write: Bool) async throws {
+        let check = { (t: inout StateTables) throws(NFSStatus) -> String? in try t.checkIO(id, file: handle, write: write) }
+        let opener: String?
         do {
-            try ctx.state.with { (t: inout StateTables) throws(NFSStatus) in try t.checkIO(id, file: handle, write: write) }
+            opener = try ctx.state.with(check)
         } catch .locked {
             await ctx.server.revokeExpiredHolders(of: handle)
-            try ctx.state.with { (t: inout StateTables) throws(NFSStatus) in try t.checkIO(id, file: handle, write: write) }
+            opener = try ctx.state.with(check)
         }
+        guard let opener, opener != ctx.principal else { return }
+        if !(try await ctx.gate.rights(handle)).contains(write ? .write : .read) { throw NFSStatus.access }
     }
 
     /// The current object must be a regular file (ISDIR / SYMLINK / INVAL otherwise).

@@ -10,8 +10,9 @@ extension Operations {
         _ = try d.u32()                                  // callback program
         _ = try d.opaque(max: 64); _ = try d.opaque(max: 128)  // callback netid and address
         _ = try d.u32()                                  // callback ident
-        let (client, confirm) = ctx.state.with {
-            $0.setClientID(owner: owner, verifier: verifier, source: ctx.source, now: monotonicSeconds())
+        let (principal, source) = (ctx.principal, ctx.source)
+        let (client, confirm) = try ctx.state.with { (t: inout StateTables) throws(NFSStatus) in
+            try t.setClientID(owner: owner, verifier: verifier, principal: principal, source: source, now: monotonicSeconds())
         }
         out.xdrU64(client)
         out.xdrFixedOpaque(confirm)
@@ -55,14 +56,18 @@ extension Operations {
 
     /// NFSv4.0 owner sequencing for the running operation (nothing in NFSv4.1, where the session's slot
     /// does this). Returns true when the owner is new. A stateid naming no owner is STALE_STATEID when it is
-    /// from an earlier boot (clients start their recovery on that), else BAD_STATEID.
+    /// from an earlier boot (clients start their recovery on that), EXPIRED when its client's state was
+    /// dropped, else BAD_STATEID.
     @discardableResult
     static func sequenced(_ ctx: inout CompoundContext, _ key: StateTables.OwnerKey?, _ seqid: UInt32,
                           stateID: StateID? = nil) throws -> Bool {
         guard ctx.minorVersion == 0 else { return false }
         guard let key else {
-            if let stateID { try ctx.state.with { (t: inout StateTables) throws(NFSStatus) in try t.checkEpoch(stateID) } }
-            throw NFSStatus.badStateid
+            guard let stateID else { throw NFSStatus.badStateid }
+            throw ctx.state.with { (t: inout StateTables) -> NFSStatus in
+                do throws(NFSStatus) { try t.checkEpoch(stateID) } catch { return error }
+                return t.unknown(stateID)
+            }
         }
         switch try ctx.state.with({ (t: inout StateTables) throws(NFSStatus) in try t.checkOwnerSeqid(key, seqid) }) {
         case .run(let newOwner):
@@ -72,9 +77,9 @@ extension Operations {
         }
     }
 
-    /// NFSv4.0: any operation with a client's stateid renews its lease.
-    static func renewLease(_ ctx: CompoundContext, for id: StateID) {
+    /// NFSv4.0: any operation with a client's stateid renews its lease, or finds it ran out (EXPIRED).
+    static func renewLease(_ ctx: CompoundContext, for id: StateID) throws(NFSStatus) {
         guard ctx.minorVersion == 0 else { return }
-        ctx.state.with { t in if let client = t.client(of: id) { try? t.renew(client, now: monotonicSeconds()) } }
+        try ctx.state.with { (t: inout StateTables) throws(NFSStatus) in try t.renewLease(of: id, now: monotonicSeconds()) }
     }
 }

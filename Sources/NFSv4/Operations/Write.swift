@@ -14,7 +14,7 @@ extension Operations {
         let data = try d.opaqueBuffer(max: NFSProtocol.maxIO)
         let handle = try ctx.currentHandle()
         try await requireRegular(ctx, handle)
-        renewLease(ctx, for: id)
+        try renewLease(ctx, for: id)
         try await checkIO(ctx, id, handle, write: true)
         let result = try await ctx.gate.write(handle, offset: offset, data, stable: stability)
         out.xdrU32(UInt32(result.count))

@@ -45,7 +45,7 @@ extension StateTables {
             }
         case .existing(let id):
             try checkEpoch(id)
-            guard let existing = lockStates[id.other] else { throw NFSStatus.badStateid }
+            guard let existing = lockStates[id.other] else { throw unknown(id) }
             try checkSeqid(id, existing.stateID)
             guard existing.file == file else { throw NFSStatus.badStateid }
             state = existing
@@ -64,7 +64,7 @@ extension StateTables {
     mutating func unlock(_ id: StateID, file: FileHandle, offset: UInt64, length: UInt64) throws(NFSStatus) -> StateID {
         let (start, end) = try Self.range(offset: offset, length: length)
         try checkEpoch(id)
-        guard var state = lockStates[id.other] else { throw .badStateid }
+        guard var state = lockStates[id.other] else { throw unknown(id) }
         try checkSeqid(id, state.stateID)
         guard state.file == file else { throw .badStateid }
         locks[file] = Self.subtract(locks[file] ?? [], owner: state.owner, start: start, end: end)

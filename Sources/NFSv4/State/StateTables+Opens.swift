@@ -1,7 +1,7 @@
 /// OPEN, OPEN_DOWNGRADE, CLOSE and stateid checks (RFC 8881 §8.2, §9, §18.16–18.18).
 extension StateTables {
     /// Opens (or upgrades the owner's open of) a file, enforcing share reservations.
-    mutating func open(owner: OpenOwner, file: FileHandle, access: UInt32, deny: UInt32) throws(NFSStatus) -> StateID {
+    mutating func open(owner: OpenOwner, file: FileHandle, access: UInt32, deny: UInt32, opener: String = "") throws(NFSStatus) -> StateID {
         guard access & Share.both != 0, access & ~Share.both == 0, deny & ~Share.both == 0 else { throw .inval }
         for other in opensByFile[file] ?? [] {
             guard let existing = opens[other], existing.owner != owner else { continue }
@@ -10,12 +10,14 @@ extension StateTables {
         if let other = openByOwnerAndFile[owner]?[file], var existing = opens[other] {
             existing.access |= access
             existing.deny |= deny
+            existing.opened(access: access, deny: deny)
             existing.stateID.seqid &+= 1
             opens[other] = existing
             return existing.stateID
         }
         let id = StateID(seqid: 1, other: newOther())
         opens[id.other] = Open(stateID: id, owner: owner, file: file, access: access, deny: deny)
+        opens[id.other]!.opener = opener
         openByOwnerAndFile[owner, default: [:]][file] = id.other
         opensByFile[file, default: []].insert(id.other)
         return id
@@ -23,9 +25,9 @@ extension StateTables {
 
     mutating func openDowngrade(_ id: StateID, access: UInt32, deny: UInt32) throws(NFSStatus) -> StateID {
         var open = try openState(id)
-        guard access & Share.both != 0, access & ~open.access == 0, deny & ~open.deny == 0 else { throw .inval }
-        open.access = access
-        open.deny = deny
+        guard access & Share.both != 0, access & ~open.access == 0, deny & ~open.deny == 0,
+              open.accessModes & 1 << access != 0, open.denyModes & 1 << deny != 0 else { throw .inval }
+        open.downgraded(access: access, deny: deny)
         open.stateID.seqid &+= 1
         opens[id.other] = open
         return open.stateID
@@ -40,32 +42,23 @@ extension StateTables {
         }
         for other in open.lockStates { if let state = lockStates[other] { removeLockState(other, state) } }
         removeOpen(id.other, open)
-        rememberClosed(id.other, owner: .open(open.owner))
+        closedOpenOwners.remember(id.other, .open(open.owner))
         var closed = open.stateID
         closed.seqid &+= 1
         return closed
     }
 
-    /// Keeps the closed open's owner for replays, in a ring: once full, each close forgets the oldest (no
-    /// shifting of the whole list under the lock every call takes).
-    private mutating func rememberClosed(_ other: StateOther, owner: OwnerKey) {
-        closedOpenOwners[other] = owner
-        if closedOpenOrder.count < Self.rememberedClosedOpens {
-            closedOpenOrder.append(other)
-        } else {
-            closedOpenOwners[closedOpenOrder[closedOpenNext]] = nil
-            closedOpenOrder[closedOpenNext] = other
-            closedOpenNext = (closedOpenNext + 1) % Self.rememberedClosedOpens
-        }
-    }
-
     /// The open a stateid names, with its seqid checked (0 means "the current one" in NFSv4.1).
     func openState(_ id: StateID) throws(NFSStatus) -> Open {
         try checkEpoch(id)
-        guard let open = opens[id.other] else { throw .badStateid }
+        guard let open = opens[id.other] else { throw unknown(id) }
         try checkSeqid(id, open.stateID)
         return open
     }
+
+    /// Why a stateid of this boot names no open or lock: it belonged to a client whose state was dropped
+    /// (EXPIRED), or it never existed or was closed (BAD_STATEID).
+    func unknown(_ id: StateID) -> NFSStatus { revokedStates[id.other] != nil ? .expired : .badStateid }
 
     func checkEpoch(_ id: StateID) throws(NFSStatus) {
         if id.other.epoch != epoch { throw id.isSpecial || id.other.epoch == 0 ? .badStateid : .staleStateid }
@@ -78,14 +71,16 @@ extension StateTables {
     }
 
     /// May this stateid read (or write) this file? Special stateids are checked against share reservations.
-    func checkIO(_ id: StateID, file: FileHandle, write: Bool) throws(NFSStatus) {
+    /// Returns the principal who opened the file (nil for a special stateid).
+    @discardableResult
+    func checkIO(_ id: StateID, file: FileHandle, write: Bool) throws(NFSStatus) -> String? {
         if id.isSpecial {
-            if id == .readBypass && write { throw .badStateid }
+            // All ones bypasses locks for READ; for WRITE it is as the anonymous stateid (as knfsd takes it).
             for other in opensByFile[file] ?? [] {
                 guard let open = opens[other] else { continue }
                 if open.deny & (write ? Share.write : Share.read) != 0 { throw .locked }
             }
-            return
+            return nil
         }
         try checkEpoch(id)
         let open: Open
@@ -97,10 +92,11 @@ extension StateTables {
             guard let parent = opens[lock.open] else { throw .badStateid }
             open = parent
         } else {
-            throw .badStateid
+            throw unknown(id)
         }
         guard open.file == file, !unconfirmedOwners.contains(open.owner) else { throw .badStateid }
         if write && open.access & Share.write == 0 { throw .openmode }
+        return open.opener
     }
 
     /// TEST_STATEID's answer for one stateid.
@@ -109,14 +105,14 @@ extension StateTables {
             try checkEpoch(id)
             if let open = opens[id.other] { try checkSeqid(id, open.stateID); return .ok }
             if let lock = lockStates[id.other] { try checkSeqid(id, lock.stateID); return .ok }
-            return .badStateid
+            return unknown(id)
         } catch { return error }
     }
 
     mutating func free(_ id: StateID) throws(NFSStatus) {
         try checkEpoch(id)
         if opens[id.other] != nil { throw .locksHeld }
-        guard let lock = lockStates[id.other] else { throw .badStateid }
+        guard let lock = lockStates[id.other] else { throw unknown(id) }
         if locks[lock.file]?.contains(where: { $0.owner == lock.owner }) == true { throw .locksHeld }
         removeLockState(id.other, lock)
     }

@@ -5,10 +5,15 @@ import NIOCore
 /// other is NFS4ERR_BAD_SEQID.
 extension StateTables {
     /// SETCLIENTID: a new unconfirmed record (or a new confirm verifier for a confirmed one with the same
-    /// verifier, as a callback update is).
-    mutating func setClientID(owner: [UInt8], verifier: [UInt8], source: String? = nil, now: Double) -> (client: UInt64, confirm: [UInt8]) {
+    /// verifier, as a callback update is). Another principal may not take over a client id whose lease is
+    /// live (CLID_INUSE, RFC 7530 §16.33.5).
+    mutating func setClientID(owner: [UInt8], verifier: [UInt8], principal: String = "", source: String? = nil,
+                              now: Double) throws(NFSStatus) -> (client: UInt64, confirm: [UInt8]) {
         let confirm = (0..<8).map { _ in UInt8.random(in: 0...255) }
         if let id = clientsByOwner[owner], var client = clients[id] {
+            if client.confirmed && client.principal != principal && now - client.lastRenewal <= leaseSeconds {
+                throw .clidInuse
+            }
             if client.confirmed && client.verifier == verifier {
                 client.confirmVerifier = confirm
                 client.lastRenewal = now
@@ -18,9 +23,12 @@ extension StateTables {
             if !client.confirmed { removeClient(id) }
             let fresh = newClient(owner: owner, verifier: verifier, source: source, now: now,
                                   replaces: client.confirmed ? id : nil, confirm: confirm)
+            clients[fresh]!.principal = principal
             return (fresh, confirm)
         }
-        return (newClient(owner: owner, verifier: verifier, source: source, now: now, replaces: nil, confirm: confirm), confirm)
+        let fresh = newClient(owner: owner, verifier: verifier, source: source, now: now, replaces: nil, confirm: confirm)
+        clients[fresh]!.principal = principal
+        return (fresh, confirm)
     }
 
     /// SETCLIENTID_CONFIRM: returns the confirmed client's owner.
@@ -30,12 +38,42 @@ extension StateTables {
         return client.owner
     }
 
-    /// A confirmed client, its lease renewed (RENEW, and every NFSv4.0 operation naming it).
+    /// A confirmed client, its lease renewed (RENEW, and every NFSv4.0 operation naming it). A client whose
+    /// lease already ran out loses its state here, and hears EXPIRED (RFC 7530 §9.6.3): an NFSv4.0 client
+    /// has no session to tell it otherwise that its opens and locks are gone.
     mutating func renew(_ id: UInt64, now: Double) throws(NFSStatus) {
-        guard clients[id]?.confirmed == true else {
-            throw UInt32(truncatingIfNeeded: id >> 32) == epoch ? .expired : .staleClientid
+        guard let client = clients[id], client.confirmed else { throw missingClient(id) }
+        if now - client.lastRenewal > leaseSeconds {
+            expire(id)
+            throw .expired
         }
         clients[id]!.lastRenewal = now
+    }
+
+    /// A client id we hold no confirmed record for: one this boot gave out is EXPIRED (its lease ran out,
+    /// or it never confirmed); any other, of an earlier boot or never issued, STALE_CLIENTID.
+    func missingClient(_ id: UInt64) -> NFSStatus {
+        let issuedNow = UInt32(truncatingIfNeeded: id >> 32) == epoch && id & 0xFFFF_FFFF < nextCounter & 0xFFFF_FFFF
+        return issuedNow ? .expired : .staleClientid
+    }
+
+    /// NFSv4.0: an operation with a stateid renews the lease of the client it belongs to (see `renew`).
+    mutating func renewLease(of id: StateID, now: Double) throws(NFSStatus) {
+        guard let client = client(of: id), clients[client]?.confirmed == true else { return }
+        try renew(client, now: now)
+    }
+
+    /// Drops a client whose lease ran out; its persisted record goes at the next maintenance pass.
+    mutating func expire(_ id: UInt64) {
+        guard let client = clients[id] else { return }
+        removeClient(id)
+        if client.confirmed { expiredOwners.append(client.owner) }
+    }
+
+    /// The owners of clients dropped by `expire` since the last call.
+    mutating func takeExpiredOwners() -> [[UInt8]] {
+        defer { expiredOwners = [] }
+        return expiredOwners
     }
 
     enum SequenceCheck: Equatable { case run(newOwner: Bool), replay(NFSStatus, [UInt8]) }
@@ -51,7 +89,8 @@ extension StateTables {
     /// Records an owner's request and its reply (status and result). Errors that say the request was
     /// never understood do not move the seqid (RFC 7530 §9.1.7).
     mutating func recordOwnerReply(_ key: OwnerKey, _ seqid: UInt32, status: NFSStatus, reply: [UInt8]) {
-        let keepsSeqid: Set<NFSStatus> = [.staleClientid, .staleStateid, .badStateid, .badSeqid, .badxdr, .resource, .nofilehandle]
+        let keepsSeqid: Set<NFSStatus> = [.staleClientid, .staleStateid, .badStateid, .badSeqid, .badxdr, .resource,
+                                          .nofilehandle, .expired]
         guard !keepsSeqid.contains(status) else { return }
         ownerSequences[key] = OwnerSequence(seqid: seqid, status: status, reply: reply)
     }

@@ -48,6 +48,29 @@ struct StateTables {
         var access: UInt32
         var deny: UInt32
         var lockStates: Set<StateOther> = []
+        /// Every share_access and share_deny value this open was opened with (bit n: value n), as
+        /// OPEN_DOWNGRADE may only return to one of them (RFC 7530 §16.19.4).
+        var accessModes: UInt8 = 0
+        var denyModes: UInt8 = 0
+        /// The principal whose OPEN made it: another using its stateid is checked against the mode bits.
+        var opener = ""
+
+        init(stateID: StateID, owner: OpenOwner, file: FileHandle, access: UInt32, deny: UInt32) {
+            self.stateID = stateID; self.owner = owner; self.file = file; self.access = access; self.deny = deny
+            opened(access: access, deny: deny)
+        }
+
+        mutating func opened(access: UInt32, deny: UInt32) {
+            accessModes |= 1 << access
+            denyModes |= 1 << deny
+        }
+
+        /// After a downgrade, the modes left are those within the new ones.
+        mutating func downgraded(access: UInt32, deny: UInt32) {
+            self.access = access; self.deny = deny
+            accessModes &= (0..<4).reduce(0) { bits, mode in mode & ~access == 0 ? bits | 1 << mode : bits }
+            denyModes &= (0..<4).reduce(0) { bits, mode in mode & ~deny == 0 ? bits | 1 << mode : bits }
+        }
     }
 
     struct LockState {
@@ -81,11 +104,13 @@ struct StateTables {
     var nextCounter: UInt64 = 1
     /// NFSv4.0 owner sequencing: the last seqid of each open- and lock-owner and the reply it got.
     var ownerSequences: [OwnerKey: OwnerSequence] = [:]
-    /// NFSv4.0: the open-owners of the latest closed opens (bounded, oldest forgotten first), for replays.
-    var closedOpenOwners: [StateOther: OwnerKey] = [:]
-    var closedOpenOrder: [StateOther] = []
-    var closedOpenNext = 0
-    static let rememberedClosedOpens = 4096
+    /// NFSv4.0: the open-owners of the latest closed opens, for replays.
+    var closedOpenOwners = RecentMap<StateOther, OwnerKey>(capacity: 4096)
+    /// Opens and locks of the latest clients whose state was dropped (lease expired, revoked, replaced by a
+    /// rebooted client): using them is NFS4ERR_EXPIRED, not BAD_STATEID, so the client knows to recover.
+    var revokedStates = RecentMap<StateOther, Bool>(capacity: 16384)
+    /// Owners of clients expired outside the periodic sweep, whose persisted records are still to go.
+    var expiredOwners: [[UInt8]] = []
     /// NFSv4.0 open-owners whose first OPEN still awaits OPEN_CONFIRM.
     var unconfirmedOwners: Set<OpenOwner> = []
     /// Owners of clients known before a restart: they, and only they, may reclaim during grace.
@@ -167,8 +192,14 @@ struct StateTables {
         if !client.confirmed { forgetUnconfirmed(client) }
         if clientsByOwner[client.owner] == id { clientsByOwner[client.owner] = nil }
         for session in client.sessions { sessions[session] = nil }
-        for (other, open) in opens where open.owner.client == id { removeOpen(other, open) }
-        for (other, lock) in lockStates where lock.owner.client == id { removeLockState(other, lock) }
+        for (other, open) in opens where open.owner.client == id {
+            removeOpen(other, open)
+            revokedStates.remember(other, true)
+        }
+        for (other, lock) in lockStates where lock.owner.client == id {
+            removeLockState(other, lock)
+            revokedStates.remember(other, true)
+        }
         openByOwnerAndFile = openByOwnerAndFile.filter { $0.key.client != id }
         lockStateByOwnerAndFile = lockStateByOwnerAndFile.filter { $0.key.client != id }
         ownerSequences = ownerSequences.filter { key, _ in
