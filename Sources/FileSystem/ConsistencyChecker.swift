@@ -62,7 +62,11 @@ public struct ConsistencyChecker: Sendable {
                         }
                     }
                 } else {
-                    if count == 0 { problems.append("inode \(inode.id) has no name (orphan)") }
+                    if count == 0 && inode.nlink == 0 {
+                        problems.append("inode \(inode.id) was removed while open and never closed (recovery deletes it)")
+                    } else if count == 0 {
+                        problems.append("inode \(inode.id) has no name (orphan)")
+                    }
                     if inode.nlink != UInt32(count) { problems.append("inode \(inode.id) has nlink \(inode.nlink) but \(count) names") }
                 }
             }

@@ -34,4 +34,8 @@ public protocol FileSystem: Sendable {
     /// Makes earlier writes durable; returns the write verifier.
     func commit(_ ino: InodeID) async throws(FSError) -> UInt64
     func statfs() async throws(FSError) -> FileSystemStats
+    /// A client opened the file: while any open lasts, removing its last name leaves it readable and writable.
+    func retainOpen(_ ino: InodeID)
+    /// An open of the file ended; after the last, a file without names goes with its data.
+    func releaseOpen(_ ino: InodeID) async
 }

@@ -14,6 +14,7 @@ public final class StorageEngine: Sendable {
     public let blocks: any BlockStore
     let collector: BlockCollector
     let fileLocks = KeyedMutex<InodeID>()
+    let openFiles = OpenFiles()
     let writeBack: WriteBack
     private let flusher: Mutex<Task<Void, Never>?> = Mutex(nil)
     private let logger = Logger(label: "strata.storage")
@@ -72,6 +73,8 @@ public final class StorageEngine: Sendable {
 
     /// What recovery changed.
     public struct Recovery: Sendable {
+        /// Files removed while open whose close never came (the server stopped first): nothing can open them now.
+        public var deletedUnlinked: Int
         /// Blocks a crash left behind, written but never referenced by a committed chunk.
         public var deletedUnreferenced: Int
         /// Blocks that were waiting in the garbage list.
@@ -82,13 +85,20 @@ public final class StorageEngine: Sendable {
     /// while no writes are in flight, which is why it runs at open.
     @discardableResult
     public func recover() async throws -> Recovery {
+        let unlinked = try await store.write { w in
+            let ids = try w.unlinkedInodes()
+            for id in ids { try w.deleteInode(id) }
+            return ids.count
+        }
+        if unlinked > 0 { logger.info("recovery: deleting \(unlinked) file(s) removed while open") }
         let referenced = try await store.read { try $0.referencedBlocks() }
         let orphans = try await blocks.list().filter { !referenced.contains($0.key.rawValue) }.map(\.key)
         if !orphans.isEmpty {
             logger.info("recovery: deleting \(orphans.count) unreferenced blocks")
             try await blocks.delete(orphans)
         }
-        return Recovery(deletedUnreferenced: orphans.count, collectedGarbage: try await collector.collectAll())
+        return Recovery(deletedUnlinked: unlinked, deletedUnreferenced: orphans.count,
+                        collectedGarbage: try await collector.collectAll())
     }
 
     public func fileSystems() async throws -> [FileSystemRecord] {
@@ -131,6 +141,6 @@ public final class StorageEngine: Sendable {
 
     private func fileSystem(_ record: FileSystemRecord) -> StrataFileSystem {
         StrataFileSystem(record: record, store: store, blocks: blocks, collector: collector,
-                         fileLocks: fileLocks, writeBack: writeBack)
+                         fileLocks: fileLocks, openFiles: openFiles, writeBack: writeBack)
     }
 }

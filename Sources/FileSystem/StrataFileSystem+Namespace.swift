@@ -149,10 +149,10 @@ extension StrataFileSystem {
                 try w.deleteInode(target.id)
                 parent.nlink -= 1
             } else {
-                try Self.dropLink(w, &target, now)
+                try self.dropLink(w, &target, now)
             }
-            // Only a last link to a file with data leaves blocks for the collector.
-            let freedData = target.type == .regular && target.nlink == 0 && target.size > 0
+            // Only a last link to a file with data, not held open, leaves blocks for the collector.
+            let freedData = target.type == .regular && target.nlink == 0 && target.size > 0 && !self.openFiles.isOpen(target.id)
             let before = parent.change
             Self.touch(&parent, now)
             try w.updateInode(parent)
@@ -209,7 +209,7 @@ extension StrataFileSystem {
                 try w.deleteInode(replaced.id)
                 target.nlink -= 1
             } else {
-                try Self.dropLink(w, &replaced, now)
+                try dropLink(w, &replaced, now)
             }
         }
         try w.removeEntry(from, old.bytes)
@@ -238,14 +238,35 @@ extension StrataFileSystem {
                             target: DirChange(before: targetBefore, after: target.change))
     }
 
-    /// One name fewer for a non-directory; the inode and its data go when the last name does.
-    static func dropLink(_ w: any MetadataWriter, _ inode: inout Inode, _ now: Timestamp) throws {
+    /// One name fewer for a non-directory; the inode and its data go when the last name does, unless a
+    /// client holds the file open: then it stays, nameless, until `releaseOpen` (or the next start).
+    func dropLink(_ w: any MetadataWriter, _ inode: inout Inode, _ now: Timestamp) throws {
         inode.nlink -= 1
-        if inode.nlink == 0 {
+        if inode.nlink == 0 && !openFiles.isOpen(inode.id) {
             try w.deleteInode(inode.id)
         } else {
             inode.ctime = now; inode.change &+= 1
             try w.updateInode(inode)
+        }
+    }
+
+    public func retainOpen(_ ino: InodeID) { openFiles.retain(ino) }
+
+    /// The decision is made inside a write transaction: those are serialised with the removals that check
+    /// `isOpen`, so a nameless file is deleted by exactly one of them, whichever runs last.
+    public func releaseOpen(_ ino: InodeID) async {
+        guard openFiles.release(ino) else { return }
+        let openFiles = openFiles
+        do {
+            let deleted = try await writing { w -> Bool in
+                guard !openFiles.isOpen(ino), let inode = try w.inode(ino), inode.nlink == 0,
+                      inode.type != .directory else { return false }
+                try w.deleteInode(ino)
+                return true
+            }
+            if deleted { collector.kick() }
+        } catch {
+            logger.error("could not delete removed file \(ino) after its last close: \(error); the next start will")
         }
     }
 

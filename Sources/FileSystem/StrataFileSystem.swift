@@ -15,15 +15,16 @@ public final class StrataFileSystem: FileSystem {
     let collector: BlockCollector
     /// Shared by every instance over the same engine, like `pending`.
     let fileLocks: KeyedMutex<InodeID>
+    let openFiles: OpenFiles
     let writeBack: WriteBack
     let allocator = ByteBufferAllocator()
     let logger = Logger(label: "strata.filesystem")
 
     init(record: FileSystemRecord, store: any MetadataStore, blocks: any BlockStore, collector: BlockCollector,
-         fileLocks: KeyedMutex<InodeID>, writeBack: WriteBack) {
+         fileLocks: KeyedMutex<InodeID>, openFiles: OpenFiles, writeBack: WriteBack) {
         id = record.id; root = record.root; chunkSize = record.chunkSize
         self.store = store; self.blocks = blocks; self.collector = collector
-        self.fileLocks = fileLocks; self.writeBack = writeBack
+        self.fileLocks = fileLocks; self.openFiles = openFiles; self.writeBack = writeBack
     }
 
     /// Changes on every restart: unstable data written before it may have been lost.

@@ -15,6 +15,8 @@ public protocol MetadataReader {
     func garbage(limit: Int) throws -> [GarbageBlock]
     /// Every block named by a chunk or waiting in the garbage list, across all file systems.
     func referencedBlocks() throws -> Set<String>
+    /// Inodes with no link left: files removed while a client held them open, still waiting for the close.
+    func unlinkedInodes() throws -> [InodeID]
     /// Full scans for consistency checks; `body` returns false to stop early.
     func forEachInode(_ fileSystem: FileSystemID, _ body: (Inode) throws -> Bool) throws
     func forEachEntry(_ fileSystem: FileSystemID, _ body: (DirEntryRecord) throws -> Bool) throws

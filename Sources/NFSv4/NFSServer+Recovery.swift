@@ -45,6 +45,7 @@ extension NFSServer {
                 logger.info("forgetting \(gone.count) client(s) whose lease ran out or who did not come back")
                 await clientRecords?.remove(gone)
             }
+            await settleOpenFiles()
         }
     }
 }

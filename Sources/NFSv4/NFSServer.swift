@@ -71,4 +71,12 @@ public final class NFSServer: RPCProgram {
         case .none: Caller(uid: 65534, gid: 65534)
         }
     }
+
+    /// Tells the file system which files are held open now (see `StateTables.openFileEvents`).
+    func settleOpenFiles() async {
+        let events = state.with { $0.openFileEvents.isEmpty ? [] : $0.takeOpenFileEvents() }
+        for event in events {
+            if event.opened { fileSystem.retainOpen(event.file.inode) } else { await fileSystem.releaseOpen(event.file.inode) }
+        }
+    }
 }

@@ -163,6 +163,10 @@ extension SQLiteAccess {
         return blocks
     }
 
+    func unlinkedInodes() throws -> [InodeID] {
+        try Int64.fetchAll(db, sql: "SELECT id FROM inode WHERE nlink = 0").map { InodeID(bitPattern: $0) }
+    }
+
     func forEachInode(_ fileSystem: FileSystemID, _ body: (Inode) throws -> Bool) throws {
         let rows = try Row.fetchCursor(db, sql: "SELECT * FROM inode WHERE fs = ? ORDER BY id", arguments: [fileSystem])
         while let row = try rows.next() {

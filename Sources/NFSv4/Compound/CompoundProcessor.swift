@@ -129,6 +129,7 @@ enum CompoundProcessor {
             status = result
             if result != .ok { break }
         }
+        await server.settleOpenFiles()
         reply.setInteger(status.rawValue, at: statusIndex, endianness: .big)
         reply.setInteger(done, at: countIndex, endianness: .big)
         if status != .ok { context.tail = [] }

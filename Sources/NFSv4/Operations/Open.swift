@@ -80,6 +80,7 @@ extension Operations {
         let stateID = try ctx.state.with { (t: inout StateTables) throws(NFSStatus) in
             try t.open(owner: owner, file: handle, access: access, deny: deny, opener: opener)
         }
+        await ctx.server.settleOpenFiles()
         // NFSv4.0: a new open-owner confirms its first open (RFC 7530 §16.16.5) — except a reclaim, which
         // proves the owner existed before the restart (clients do not confirm reclaimed opens).
         let needsConfirm = ctx.minorVersion == 0

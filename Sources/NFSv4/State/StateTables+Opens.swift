@@ -15,6 +15,7 @@ extension StateTables {
             opens[other] = existing
             return existing.stateID
         }
+        if opensByFile[file] == nil { openFileEvents.append((file, true)) }
         let id = StateID(seqid: 1, other: newOther())
         opens[id.other] = Open(stateID: id, owner: owner, file: file, access: access, deny: deny)
         opens[id.other]!.opener = opener

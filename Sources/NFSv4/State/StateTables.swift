@@ -111,6 +111,9 @@ struct StateTables {
     var revokedStates = RecentMap<StateOther, Bool>(capacity: 16384)
     /// Owners of clients expired outside the periodic sweep, whose persisted records are still to go.
     var expiredOwners: [[UInt8]] = []
+    /// Files whose first open began (true) or last open ended (false), in order: the file system keeps an
+    /// open file that loses its last name until its last open ends.
+    var openFileEvents: [(file: FileHandle, opened: Bool)] = []
     /// NFSv4.0 open-owners whose first OPEN still awaits OPEN_CONFIRM.
     var unconfirmedOwners: Set<OpenOwner> = []
     /// Owners of clients known before a restart: they, and only they, may reclaim during grace.
@@ -180,6 +183,11 @@ struct StateTables {
         }
     }
 
+    mutating func takeOpenFileEvents() -> [(file: FileHandle, opened: Bool)] {
+        defer { openFileEvents = [] }
+        return openFileEvents
+    }
+
     /// Drops clients whose lease ran out, with their sessions, opens and locks. Returns their owners.
     mutating func expireClients(now: Double) -> [[UInt8]] {
         let expired = clients.values.filter { now - $0.lastRenewal > leaseSeconds }
@@ -211,7 +219,10 @@ struct StateTables {
     mutating func removeOpen(_ other: StateOther, _ open: Open) {
         opens[other] = nil
         opensByFile[open.file]?.remove(other)
-        if opensByFile[open.file]?.isEmpty == true { opensByFile[open.file] = nil }
+        if opensByFile[open.file]?.isEmpty == true {
+            opensByFile[open.file] = nil
+            openFileEvents.append((open.file, false))
+        }
         openByOwnerAndFile[open.owner]?[open.file] = nil
         if openByOwnerAndFile[open.owner]?.isEmpty == true { openByOwnerAndFile[open.owner] = nil }
     }
