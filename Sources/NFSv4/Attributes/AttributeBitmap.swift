@@ -81,6 +81,11 @@ enum Attr {
         timeModify, timeModifySet, mountedOnFileid, suppattrExclcreat,
     ])
 
+    /// NFSv4.0 knows no attribute past mounted_on_fileid: a 4.0 client is told only of its own.
+    static let supported40 = supported.subtracting(AttributeBitmap([suppattrExclcreat]))
+
+    static func supported(minorVersion: UInt32) -> AttributeBitmap { minorVersion == 0 ? supported40 : supported }
+
     /// What SETATTR (and create attributes) may carry.
     static let settable = AttributeBitmap([size, mode, owner, ownerGroup, timeAccessSet, timeModifySet])
     static let writeOnly = AttributeBitmap([timeAccessSet, timeModifySet])

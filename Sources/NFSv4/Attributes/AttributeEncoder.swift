@@ -8,6 +8,7 @@ struct AttributeSource {
     var handle: FileHandle
     var handleBytes: [UInt8]
     var leaseSeconds: UInt32
+    var minorVersion: UInt32
     /// Filled only when a file-system-wide attribute was asked for.
     var stats: FileSystemStats?
 }
@@ -19,13 +20,13 @@ enum AttributeEncoder {
     static let elasticFiles: UInt64 = 1 << 63
 
     static func encode(_ requested: AttributeBitmap, _ source: AttributeSource, into out: inout ByteBuffer) {
-        let returned = self.returned(requested)
+        let returned = self.returned(requested, minorVersion: source.minorVersion)
         encode(returned, bits: returned.bits, source, into: &out)
     }
 
     /// What of `requested` is answered (supported and readable).
-    static func returned(_ requested: AttributeBitmap) -> AttributeBitmap {
-        requested.intersection(Attr.supported).subtracting(Attr.writeOnly)
+    static func returned(_ requested: AttributeBitmap, minorVersion: UInt32) -> AttributeBitmap {
+        requested.intersection(Attr.supported(minorVersion: minorVersion)).subtracting(Attr.writeOnly)
     }
 
     /// fattr4 for an already reduced bitmap and its bits (READDIR works them out once per call, not per entry).
@@ -77,7 +78,7 @@ enum AttributeEncoder {
     private static func encodeValue(_ bit: Int, _ s: AttributeSource, into b: inout XDRRawWriter) {
         let a = s.attributes
         switch bit {
-        case Attr.supportedAttrs: Attr.supported.encode(into: &b)
+        case Attr.supportedAttrs: Attr.supported(minorVersion: s.minorVersion).encode(into: &b)
         case Attr.type: b.xdrU32(nfsType(a.type))
         case Attr.fhExpireType: b.xdrU32(0)  // FH4_PERSISTENT
         case Attr.change: b.xdrU64(a.change)

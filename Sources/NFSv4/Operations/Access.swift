@@ -11,7 +11,10 @@ extension Operations {
         let rights = try await ctx.gate.rights(handle)
         let read: UInt32 = 0x01, lookup: UInt32 = 0x02, modify: UInt32 = 0x04, extend: UInt32 = 0x08
         let delete: UInt32 = 0x10, execute: UInt32 = 0x20
-        let supported = asked & (read | lookup | modify | extend | delete | execute)
+        // Only the bits meaningful for the object's type are supported: LOOKUP and DELETE ask about a
+        // directory's entries, EXECUTE about running a file (as knfsd and Ganesha answer).
+        let meaningful = attributes.type == .directory ? read | lookup | modify | extend | delete : read | modify | extend | execute
+        let supported = asked & meaningful
         var granted: UInt32 = 0
         if rights.contains(.read) { granted |= read }
         if rights.contains(.write) { granted |= modify | extend }

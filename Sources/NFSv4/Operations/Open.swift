@@ -68,7 +68,9 @@ extension Operations {
         case .regular: break
         case .directory: throw NFSStatus.isdir
         case .symlink: throw NFSStatus.symlink
-        default: throw NFSStatus.wrongType
+        // RFC 7530 §16.16.5: NFSv4.0 answers SYMLINK for every other non-regular file; RFC 8881 §18.16.4
+        // gave NFSv4.1 WRONG_TYPE for them.
+        default: throw ctx.minorVersion == 0 ? NFSStatus.symlink : NFSStatus.wrongType
         }
         if !created {
             try await ctx.gate.authorizeOpen(handle, read: args.access & Share.read != 0, write: args.access & Share.write != 0)

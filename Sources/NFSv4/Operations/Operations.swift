@@ -102,6 +102,6 @@ enum Operations {
                                 wantsHandle: Bool, stats: FileSystemStats?) -> AttributeSource {
         // Encoding a handle costs an HMAC: only when the client asked for it (READDIR without it is common).
         AttributeSource(attributes: attributes, handle: handle, handleBytes: wantsHandle ? ctx.server.codec.encode(handle) : [],
-                        leaseSeconds: ctx.server.configuration.leaseSeconds, stats: stats)
+                        leaseSeconds: ctx.server.configuration.leaseSeconds, minorVersion: ctx.minorVersion, stats: stats)
     }
 }

@@ -25,7 +25,7 @@ extension Operations {
         var after = cookie
         var eof = false
         // Worked out once per call: which attributes are answered, and the file system's figures if asked.
-        let returned = AttributeEncoder.returned(requested)
+        let returned = AttributeEncoder.returned(requested, minorVersion: ctx.minorVersion)
         let bits = returned.bits
         let wantsHandle = returned.contains(Attr.filehandle)
         let stats = returned.intersection(Attr.fileSystemWide).isEmpty ? nil : try await ctx.gate.statfs()
