@@ -59,4 +59,38 @@ import XDR
         #expect(r.status == NFSStatus.resource.rawValue && r.count == 3)
         await server.stop()
     }
+
+    @Test func aRequestOverTheSessionsSizeIsReqTooBigAndLeavesTheSlotAlone() async throws {
+        let server = try await TestServer.start()
+        let c = try await server.client()
+        let (open, fh) = try await c.openFile("req-too-big")
+        // The session allows 1 MiB requests (the test client asked for that): a 1 MiB write with its
+        // operations' headers is past it.
+        let big = String(repeating: "x", count: 1 << 20)
+        var r = try await c.rawCompound([.sequence(c.session, c.slotSequence + 1), .putfh(fh), .write(open, big)])
+        #expect(r.status == NFSStatus.reqTooBig.rawValue && r.count == 1)
+        #expect(try r.next() == (53, NFSStatus.reqTooBig.rawValue))
+        // The slot did not move: the same sequence id with a smaller request runs.
+        r = try await c.call([.putfh(fh), .write(open, "small")])
+        try r.expectOK(22); try r.expectOK(38)
+        await server.stop()
+    }
+
+    @Test func aReplyToCacheOverTheCachedSizeIsRepTooBigToCache() async throws {
+        let server = try await TestServer.start()
+        let file = try await server.fs.create(server.fs.root, Name("cached"), .regular, SetAttributes(), mode: .guarded, as: .root)
+        _ = try await server.fs.write(file.attributes.id, offset: 0, ByteBuffer(repeating: 7, count: 20_000), stable: .fileSync)
+        let fh = server.handle(file.attributes.id)
+        let c = try await server.client()  // ca_maxresponsesize_cached 8 KiB
+        var r = try await c.call([.putfh(fh), .read(.anonymous, count: 20_000)], cache: true)
+        #expect(r.status == NFSStatus.repTooBigToCache.rawValue && r.count == 3)
+        try r.expectOK(22)
+        #expect(try r.next() == (25, NFSStatus.repTooBigToCache.rawValue))
+        // Uncached, the same READ is answered whole; cached, a small one is.
+        r = try await c.call([.putfh(fh), .read(.anonymous, count: 20_000)])
+        try r.expectOK(22); try r.expectOK(25)
+        r = try await c.call([.putfh(fh), .read(.anonymous, count: 100)], cache: true)
+        try r.expectOK(22); try r.expectOK(25)
+        await server.stop()
+    }
 }

@@ -93,14 +93,15 @@ enum CompoundProcessor {
                 if notIdempotent40.contains(op) { changedNamespace = true }
                 result = await execute(op, &context, &d, &reply, bodyStart: statusAt + 4, statusAt: statusAt)
             } else if index == 0 && op == .sequence {
-                switch await Operations.sequence(&context, &d, &reply, operationCount: count) {
+                // The request's size is its COMPOUND arguments (the RPC header, a few dozen bytes, is not counted).
+                switch await Operations.sequence(&context, &d, &reply, operationCount: count, requestSize: arguments.readableBytes) {
                 case .replay(let cached):
                     return Outcome(results: cached, tail: [])
                 case .failed(let failure):
                     result = failure
-                case .started(let session, let slotID, let cache, let maxResponseSize):
+                case .started(let session, let slotID, let cache, let limit):
                     slot = (session, slotID, cache)
-                    replyLimit = maxResponseSize
+                    replyLimit = limit
                     result = .ok
                 }
             } else if op == .illegal {
@@ -120,7 +121,7 @@ enum CompoundProcessor {
                 // The reply grew past its bound with this operation: it is answered with the error instead.
                 reply.moveWriterIndex(to: statusAt + 4)
                 context.tail = []
-                result = minor == 0 ? .resource : .repTooBig
+                result = minor == 0 ? .resource : slot?.cache == true ? .repTooBigToCache : .repTooBig
             }
             reply.setInteger(result.rawValue, at: statusAt, endianness: .big)
             if server.trace { server.logger.info("v4.\(minor) \(op) -> \(result)") }

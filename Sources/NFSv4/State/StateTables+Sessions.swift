@@ -9,7 +9,7 @@ struct CreateSessionResult: Sendable {
 }
 
 enum SequenceOutcome {
-    case execute(maxResponseSize: UInt32, highestSlot: UInt32, client: UInt64)
+    case execute(maxResponseSize: UInt32, maxResponseSizeCached: UInt32, highestSlot: UInt32, client: UInt64)
     /// A retransmission: answer with the reply sent the first time.
     case replay(ByteBuffer)
     case failure(NFSStatus)
@@ -171,10 +171,10 @@ extension StateTables {
     /// Changed in place (through the dictionary's storage): a session copied out and written back copied
     /// its slot table on every SEQUENCE, inside the lock every call of every client takes.
     mutating func sequence(session id: SessionID, sequence: UInt32, slot: UInt32, operations: UInt32 = 1,
-                           now: Double) -> SequenceOutcome {
+                           requestSize: Int = 0, now: Double) -> SequenceOutcome {
         guard let at = sessions.index(forKey: id) else { return .failure(.badsession) }
-        let outcome = sessions.values[at].begin(sequence: sequence, slot: slot, operations: operations)
-        if case .execute(_, _, let client) = outcome { clients[client]?.lastRenewal = now }
+        let outcome = sessions.values[at].begin(sequence: sequence, slot: slot, operations: operations, requestSize: requestSize)
+        if case .execute(_, _, _, let client) = outcome { clients[client]?.lastRenewal = now }
         return outcome
     }
 
@@ -225,10 +225,11 @@ extension StateTables.Session {
     /// SEQUENCE's slot check (RFC 8881 §18.46.3): the next sequence id starts a request, the same one is a
     /// retransmission. A SEQUENCE that fails leaves the slot as it was, so the client's corrected retry of
     /// the same sequence id is not mistaken for a retransmission.
-    mutating func begin(sequence: UInt32, slot: UInt32, operations: UInt32) -> SequenceOutcome {
+    mutating func begin(sequence: UInt32, slot: UInt32, operations: UInt32, requestSize: Int = 0) -> SequenceOutcome {
         guard slot < slots.count else { return .failure(.badslot) }
-        // More operations than the session allows (SEQUENCE included, RFC 8881 §2.10.6.4).
+        // More operations, or more bytes, than the session allows (SEQUENCE included, RFC 8881 §2.10.6.4).
         guard operations <= fore.maxOperations else { return .failure(.tooManyOps) }
+        guard requestSize <= Int(fore.maxRequestSize) else { return .failure(.reqTooBig) }
         let entry = slots[Int(slot)]
         if sequence == entry.sequence &+ 1 {
             if entry.inProgress { return .failure(.seqMisordered) }
@@ -240,7 +241,8 @@ extension StateTables.Session {
         } else {
             return .failure(.seqMisordered)
         }
-        return .execute(maxResponseSize: fore.maxResponseSize, highestSlot: UInt32(slots.count - 1), client: client)
+        return .execute(maxResponseSize: fore.maxResponseSize, maxResponseSizeCached: fore.maxResponseSizeCached,
+                        highestSlot: UInt32(slots.count - 1), client: client)
     }
 
     mutating func finish(slot: UInt32, reply: ByteBuffer?) {

@@ -144,10 +144,11 @@ final class NFSTestClient: @unchecked Sendable {
         }
     }
 
-    /// SEQUENCE + ops; the SEQUENCE result is checked and skipped.
-    func call(_ ops: [Op]) async throws -> CompoundReply {
+    /// SEQUENCE + ops; the SEQUENCE result is checked and skipped. Like the Linux client, it asks for the
+    /// reply to be cached only when told to (a cached reply is bounded by ca_maxresponsesize_cached).
+    func call(_ ops: [Op], cache: Bool = false) async throws -> CompoundReply {
         slotSequence += 1
-        var r = try await rawCompound([.sequence(session, slotSequence)] + ops)
+        var r = try await rawCompound([.sequence(session, slotSequence, cache: cache)] + ops)
         try r.expectOK(53)
         try r.skipSequence()
         return r
