@@ -11,6 +11,14 @@ public struct RPCCallContext: Sendable {
     public var credential: RPCCredential
     public var remoteAddress: SocketAddress?
     public var localAddress: SocketAddress?
+    /// The connection the call came on, over which the server may call the client back.
+    public var connection: RPCConnection?
+
+    public init(xid: UInt32, credential: RPCCredential, remoteAddress: SocketAddress? = nil,
+                localAddress: SocketAddress? = nil, connection: RPCConnection? = nil) {
+        self.xid = xid; self.credential = credential; self.remoteAddress = remoteAddress
+        self.localAddress = localAddress; self.connection = connection
+    }
 }
 
 /// An ONC RPC program served by an `RPCServer`.
@@ -120,6 +128,8 @@ final class RPCConnectionHandler: ChannelInboundHandler, @unchecked Sendable {
     // Touched on the channel's event loop only.
     private var inFlight = 0
     private var executor: EventLoopTaskExecutor?
+    /// Made on the connection's first call: calls back to the client go over it, and its replies come here.
+    private var connection: RPCConnection?
 
     init(programs: [UInt32: any RPCProgram], calls: InFlightCalls, logger: Logger) {
         self.programs = programs; self.calls = calls; self.logger = logger
@@ -127,6 +137,9 @@ final class RPCConnectionHandler: ChannelInboundHandler, @unchecked Sendable {
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         let record = unwrapInboundIn(data)
+        let connection = self.connection ?? RPCConnection(channel: context.channel)
+        self.connection = connection
+        if RPCConnection.isReply(record) { connection.received(record); return }
         let call: RPCCall
         switch RPCCall.parse(record) {
         case .ignore: return
@@ -140,8 +153,8 @@ final class RPCConnectionHandler: ChannelInboundHandler, @unchecked Sendable {
         }
         let channel = context.channel
         guard calls.begin() else { return }  // stopping
-        let callContext = RPCCallContext(xid: call.xid, credential: call.credential,
-                                         remoteAddress: channel.remoteAddress, localAddress: channel.localAddress)
+        let callContext = RPCCallContext(xid: call.xid, credential: call.credential, remoteAddress: channel.remoteAddress,
+                                         localAddress: channel.localAddress, connection: connection)
         inFlight += 1
         if inFlight >= Self.maxInFlight { channel.setOption(.autoRead, value: false).whenComplete { _ in } }
         let loop = context.eventLoop
