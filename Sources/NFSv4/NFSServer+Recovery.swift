@@ -46,6 +46,7 @@ extension NFSServer {
                 await clientRecords?.remove(gone)
             }
             await settleOpenFiles()
+            await maintainCallbacks()
         }
     }
 }

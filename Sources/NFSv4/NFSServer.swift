@@ -10,6 +10,11 @@ public struct NFSServerConfiguration: Sendable {
     public var graceSeconds: Double = 90
     /// Identifies this server to clients (EXCHANGE_ID server_owner and scope).
     public var serverOwner = "strata"
+    /// Read delegations are granted to clients with a working callback path. Write delegations are off
+    /// by default: a Linux client holding one closes files without a COMMIT, so data would be durable
+    /// only at the server's own flush rather than at close.
+    public var readDelegations = true
+    public var writeDelegations = false
     public init() {}
 }
 
@@ -26,6 +31,7 @@ public final class NFSServer: RPCProgram {
     let clientRecords: (any ClientRecordStore)?
     private let accessPointRoots = AccessPointRoots()
     private let duplicateRequests = DuplicateRequestCache()
+    let callbacks = CallbackRegistry()
     let logger = Logger(label: "strata.nfs")
     /// STRATA_NFS_TRACE=1 logs every operation and its status (for diagnosing a client's behaviour).
     let trace = ProcessInfo.processInfo.environment["STRATA_NFS_TRACE"] == "1"
@@ -57,7 +63,8 @@ public final class NFSServer: RPCProgram {
             let key = CompoundProcessor.minorVersion(arguments) == 0
                 ? DuplicateRequestCache.key(source: source, xid: context.xid, arguments: arguments) : nil
             if let key, let first = duplicateRequests.reply(for: key) { return .success(first) }
-            let outcome = await CompoundProcessor.run(arguments, server: self, caller: Self.caller(context.credential), source: source)
+            let outcome = await CompoundProcessor.run(arguments, server: self, caller: Self.caller(context.credential), source: source,
+                                                      connection: context.connection)
             if let key, outcome.changedNamespace, outcome.tail.isEmpty { duplicateRequests.remember(key, outcome.results) }
             return outcome.tail.isEmpty ? .success(outcome.results) : .successWithTail(outcome.results, outcome.tail)
         default: return .procedureUnavailable

@@ -19,7 +19,7 @@ public enum NFSStatus: UInt32, Error, Sendable {
     case seqMisordered = 10063, sequencePos = 10064, reqTooBig = 10065, repTooBig = 10066
     case repTooBigToCache = 10067, retryUncachedRep = 10068, tooManyOps = 10070, opNotInSession = 10071
     case clientidBusy = 10074, seqFalseRetry = 10076, badHighSlot = 10077, deadsession = 10078
-    case notOnlyOp = 10081, wrongCred = 10082, wrongType = 10083
+    case notOnlyOp = 10081, wrongCred = 10082, wrongType = 10083, delegRevoked = 10087
 
     /// The one place file system errors become NFS statuses.
     public init(_ error: FSError) {

@@ -31,6 +31,10 @@ struct Serve: AsyncParsableCommand {
     var config: String?
     @Option(name: .long, help: "The port every mount target listens on, at its own IP address.")
     var mountTargetPort: Int = 2049
+    @Option(name: .long, help: ArgumentHelp(
+        "Delegations granted to clients with a working callback path: none, read, or read-write.",
+        discussion: "Write delegations let a Linux client close a file without a COMMIT, so its last writes are durable at the server's own flush (within seconds) rather than at close; they are off unless asked for."))
+    var delegations: DelegationPolicy = .read
 
     /// Connections, block reads kept open and block writes all take descriptors: a server takes every one
     /// its hard limit allows (the usual soft limit, 1,024, is what a desktop shell needs).
@@ -86,11 +90,14 @@ struct Serve: AsyncParsableCommand {
         var configuration = NFSServerConfiguration()
         configuration.leaseSeconds = leaseSeconds
         configuration.graceSeconds = grace
+        configuration.readDelegations = delegations != .none
+        configuration.writeDelegations = delegations == .readWrite
         let endpoint = try await NFSEndpoint.start(engine: engine, fileSystem: fs, handleKey: handleKey,
                                                    configuration: configuration, export: ControlPlaneExport(control: control),
                                                    scope: "default", host: host, port: port)
         say("  grace period: \(endpoint.nfs.state.inGrace ? "\(grace) s, for clients known before this start to reclaim" : "none (no clients to reclaim)")")
         say("  serving the default file system \(defaultID) over NFSv4.1 at \(endpoint.address.printable)")
+        say("  delegations: \(delegations.rawValue) (to clients whose callback path answers)")
 
         let mountTargets = MountTargetListeners(engine: engine, control: control, port: mountTargetPort,
                                                 handleKey: handleKey, configuration: configuration)
@@ -175,4 +182,9 @@ final class OnceFlag: @unchecked Sendable {
 func say(_ line: String) {
     print(line)
     fflush(nil)
+}
+
+enum DelegationPolicy: String, ExpressibleByArgument, CaseIterable {
+    case none, read
+    case readWrite = "read-write"
 }

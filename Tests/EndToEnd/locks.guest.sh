@@ -42,6 +42,15 @@ if [ "$ROLE" = a ]; then
   await release-3; wait
   check data-intact-after-restart bash -c "[ \"\$(cat $M/lockfile)\" = 'shared data' ]"
   touch "$OUT/a-released-3"
+  # 5: b holds a read delegation of deleg-b; a's write recalls it. a reads deleg-a (its own delegation,
+  # called back at its NFSv4.0 callback address) before b writes it: a must then see b's new content.
+  await go-5
+  check reads-before-the-other-writes bash -c "[ \"\$(cat $M/deleg-a)\" = v1 ]"
+  check write-recalls-the-other-machines-delegation bash -c "echo v2 > $M/deleg-b"
+  touch "$OUT/a-wrote-5"
+  await go-7
+  check sees-the-other-machines-write-after-reopening bash -c "[ \"\$(cat $M/deleg-a)\" = v2 ]"
+  check returned-a-delegation-when-recalled bash -c "awk '\$1 == \"DELEGRETURN:\" { n += \$2 } END { print n; exit !(n > 0) }' /proc/self/mountstats"
 else
   await go-1
   check blocked-by-other-machines-flock bash -c '[ "$(lock_state flock)" = locked ] && [ "$(lock_state fcntl)" = locked ]'
@@ -56,6 +65,15 @@ else
   touch "$OUT/b-checked-3"
   await go-4
   check free-after-holder-releases bash -c '[ "$(lock_state fcntl)" = free ] && [ "$(lock_state flock)" = free ]'
+  # 5 (see a): files for the delegation checks, then a read that leaves b holding a delegation of deleg-b.
+  echo v1 > $M/deleg-a; echo v1 > $M/deleg-b; sync
+  check reads-before-the-other-writes bash -c "[ \"\$(cat $M/deleg-b)\" = v1 ]"
+  touch "$OUT/b-read-5"
+  await go-6
+  check sees-the-other-machines-write-after-reopening bash -c "[ \"\$(cat $M/deleg-b)\" = v2 ]"
+  check write-recalls-the-other-machines-delegation bash -c "echo v2 > $M/deleg-a"
+  check returned-a-delegation-when-recalled bash -c "awk '\$1 == \"DELEGRETURN:\" { n += \$2 } END { print n; exit !(n > 0) }' /proc/self/mountstats"
+  touch "$OUT/b-wrote-6"
 fi
 umount $M
 echo "locks-$ROLE: $passed passed, $failed failed"

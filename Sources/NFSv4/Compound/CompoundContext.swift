@@ -1,4 +1,5 @@
 import FileSystem
+import ONCRPC
 
 /// What the operations of one COMPOUND share: the caller, the current and saved file handles and
 /// stateids, and the session the request arrived on.
@@ -14,6 +15,9 @@ struct CompoundContext {
     var source: String?
     /// Set by SEQUENCE (NFSv4.1).
     var client: UInt64?
+    var session: SessionID?
+    /// The connection the request came on (a session's back channel can be bound to it).
+    var connection: RPCConnection?
     var minorVersion: UInt32 = 1
     /// NFSv4.0: the owner and seqid of the running operation, whose reply is kept for a retransmission.
     var sequencedOwner: (StateTables.OwnerKey, UInt32)?
@@ -49,6 +53,14 @@ struct CompoundContext {
         case .symlink: throw .symlink
         default: throw .notdir
         }
+    }
+
+    /// The client making the request, as far as it is known: the session's in NFSv4.1; in NFSv4.0 only
+    /// a stateid tells (nil: unknown, which conflicts with every delegation).
+    var requester: UInt64? { client }
+
+    func requester(of id: StateID) -> UInt64? {
+        client ?? (id.isSpecial ? nil : state.with { $0.client(of: id) })
     }
 
     /// Resolves the special "current stateid" (RFC 8881 §16.2.3.1.2).

@@ -1,5 +1,6 @@
 import FileSystem
 import NIOCore
+import ONCRPC
 import XDR
 
 /// Runs a COMPOUND (RFC 8881 §16.2): operations in order, each result appended as it completes, stopping
@@ -33,7 +34,8 @@ enum CompoundProcessor {
         return try? d.u32()
     }
 
-    static func run(_ arguments: ByteBuffer, server: NFSServer, caller: Caller, source: String? = nil) async -> Outcome {
+    static func run(_ arguments: ByteBuffer, server: NFSServer, caller: Caller, source: String? = nil,
+                    connection: RPCConnection? = nil) async -> Outcome {
         var d = XDRDecoder(arguments)
         var reply = ByteBuffer()
         guard let tag = try? d.opaque(max: maxTag), let minor = try? d.u32(), let count = try? d.u32() else {
@@ -51,6 +53,7 @@ enum CompoundProcessor {
         }
 
         var context = CompoundContext(server: server, caller: caller, source: source)
+        context.connection = connection
         context.minorVersion = minor
         var status = NFSStatus.ok
         var done: UInt32 = 0

@@ -8,7 +8,10 @@ extension Operations {
         let requested = try AttributeBitmap(decoding: &d)
         if !requested.intersection(Attr.writeOnly).isEmpty { throw NFSStatus.inval }
         let handle = try ctx.currentHandle()
-        let attributes = try await ctx.gate.attributes(of: handle)
+        var attributes = try await ctx.gate.attributes(of: handle)
+        if requested.contains(Attr.size) || requested.contains(Attr.change) {
+            await ctx.server.holderAttributes(of: handle, for: ctx.requester, into: &attributes)
+        }
         try await encodeAttributes(ctx, handle, attributes, requested, into: &out)
     }
 }

@@ -6,16 +6,20 @@ extension Operations {
     static let resultLockTypePOSIX: UInt32 = 4
     static let resultConfirm: UInt32 = 2
 
-    /// OPEN (RFC 8881 §18.16). Delegations are never granted, so claims that present one are refused as
-    /// a server without delegations must: CLAIM_DELEGATE_CUR/DELEG_CUR_FH name a stateid that cannot
-    /// exist (BAD_STATEID), and the _PREV claims are NOTSUPP.
+    /// OPEN (RFC 8881 §18.16). Delegations held by other clients that the open conflicts with are recalled
+    /// first (DELAY until they are returned); a client with a working callback path may get one itself.
+    /// CLAIM_DELEGATE_CUR/DELEG_CUR_FH open under the client's own delegation (as it does when returning
+    /// one); the _PREV claims, for delegations of before a client restart, are NOTSUPP.
     static func open(_ ctx: inout CompoundContext, _ d: inout XDRDecoder, _ out: inout ByteBuffer) async throws {
         let args = try OpenArguments(decoding: &d, minorVersion: ctx.minorVersion)
         var name: Name?
+        var underDelegation: StateID?
         switch args.claim {
         case .null(let n): name = n
-        case .previous(let type): guard type == 0 else { throw NFSStatus.reclaimBad }  // we never gave a delegation
-        case .delegateCurrent, .delegateCurrentFH: throw NFSStatus.badStateid
+        // Delegations do not survive a restart: the open is reclaimed and answered without one.
+        case .previous(let type): guard type <= 2 else { throw NFSStatus.badxdr }
+        case .delegateCurrent(let id, let n): name = n; underDelegation = id
+        case .delegateCurrentFH(let id): underDelegation = id
         case .delegatePrevious, .delegatePreviousFH: throw NFSStatus.notsupp
         case .fh: break
         }
@@ -32,7 +36,11 @@ extension Operations {
             guard let session = ctx.client else { throw NFSStatus.opNotInSession }
             client = session
         }
-        try ctx.server.checkGrace(client: client, reclaim: reclaiming)
+        if let underDelegation {
+            try ctx.state.with { (t: inout StateTables) throws(NFSStatus) in try t.checkDelegationClaim(underDelegation, client: client, file: nil) }
+        } else {
+            try ctx.server.checkGrace(client: client, reclaim: reclaiming)
+        }
         if args.creation != nil && name == nil { throw NFSStatus.inval }
 
         var change = DirChange(before: 0, after: 0)
@@ -77,6 +85,10 @@ extension Operations {
         }
         let (access, deny) = (args.access, args.deny)
         let owner = OpenOwner(client: client, owner: args.owner)
+        if let underDelegation {
+            try ctx.state.with { (t: inout StateTables) throws(NFSStatus) in try t.checkDelegationClaim(underDelegation, client: client, file: handle) }
+        }
+        try ctx.server.recallConflicting(handle.inode, client: client, write: access & Share.write != 0 || deny != 0)
         await ctx.server.revokeExpiredHolders(of: handle)
         let opener = ctx.principal
         let stateID = try ctx.state.with { (t: inout StateTables) throws(NFSStatus) in
@@ -88,13 +100,41 @@ extension Operations {
         let needsConfirm = ctx.minorVersion == 0
             && ctx.state.with { $0.openNeedsConfirm(owner, newOwner: newOwner, reclaiming: reclaiming) }
         if reclaiming { ctx.server.logger.info("reclaimed an open of inode \(file.id) (NFSv4.\(ctx.minorVersion))") }
+        var delegation = DelegationAnswer.none
+        let configuration = ctx.server.configuration
+        if configuration.readDelegations && !reclaiming && underDelegation == nil && !needsConfirm {
+            delegation = ctx.state.with {
+                $0.delegation(for: client, file: handle, access: access, deny: deny, want: args.want,
+                              writeDelegations: configuration.writeDelegations, change: file.change, now: monotonicSeconds())
+            }
+        } else if let want = args.want {
+            delegation = want == .noPreference ? .none : .declined(want == .none ? .notWanted : .resource)
+        }
         ctx.current = handle
         ctx.currentStateID = stateID
         stateID.encode(into: &out)
         changeInfo(change, into: &out)
         out.xdrU32(resultLockTypePOSIX | (needsConfirm ? resultConfirm : 0))
         attrset.encode(into: &out)
-        out.xdrU32(0)  // OPEN_DELEGATE_NONE
+        encode(delegation, into: &out)
+    }
+
+    /// open_delegation4. A granted delegation carries an empty ACE (the client asks ACCESS itself) and, for
+    /// a write one, no space limit.
+    static func encode(_ delegation: DelegationAnswer, into out: inout ByteBuffer) {
+        func noPermissions() { out.xdrU32(0); out.xdrU32(0); out.xdrU32(0); out.xdrString("") }
+        switch delegation {
+        case .none: out.xdrU32(0)
+        case .read(let id):
+            out.xdrU32(1); id.encode(into: &out); out.xdrBool(false); noPermissions()
+        case .write(let id):
+            out.xdrU32(2); id.encode(into: &out); out.xdrBool(false)
+            out.xdrU32(1); out.xdrU64(.max)  // NFS_LIMIT_SIZE: unlimited
+            noPermissions()
+        case .declined(let why):
+            out.xdrU32(3); out.xdrU32(why.rawValue)
+            if why == .contention || why == .resource { out.xdrBool(false) }  // will not push or signal
+        }
     }
 
     static func verifier(_ d: inout XDRDecoder) throws -> UInt64 {

@@ -45,8 +45,10 @@ struct OpenArguments {
 
     /// NFSv4.0's open-owner seqid (the session's slot sequences NFSv4.1).
     var seqid: UInt32
-    /// OPEN4_SHARE_ACCESS_* (the upper bits, delegation wants, are dropped).
+    /// OPEN4_SHARE_ACCESS_* (without the delegation wants above them).
     var access: UInt32
+    /// NFSv4.1's OPEN4_SHARE_ACCESS_WANT_* (nil: none given, the server decides).
+    var want: DelegationWant?
     var deny: UInt32
     /// NFSv4.0's owner client id; the session's client is authoritative in NFSv4.1.
     var ownerClient: UInt64
@@ -56,7 +58,12 @@ struct OpenArguments {
 
     init(decoding d: inout XDRDecoder, minorVersion: UInt32) throws {
         seqid = try d.u32()
-        access = try d.u32() & 0xFF
+        let shareAccess = try d.u32()
+        access = shareAccess & 0xFF
+        if minorVersion == 1 && shareAccess & DelegationWant.mask != 0 {
+            guard let want = DelegationWant(rawValue: shareAccess & DelegationWant.mask) else { throw NFSStatus.inval }
+            self.want = want
+        }
         deny = try d.u32()
         ownerClient = try d.u64()
         owner = try d.opaque(max: NFSProtocol.maxOpaque)

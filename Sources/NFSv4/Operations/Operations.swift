@@ -12,6 +12,8 @@ enum Operations {
         case .destroySession: try destroySession(&ctx, &d, &out)
         case .destroyClientid: try destroyClientID(&ctx, &d, &out)
         case .bindConnToSession: try bindConnToSession(&ctx, &d, &out)
+        case .backchannelCtl: try backchannelCtl(&ctx, &d, &out)
+        case .delegreturn: try delegReturn(&ctx, &d, &out)
         case .reclaimComplete: try reclaimComplete(&ctx, &d, &out)
         case .putfh: try await putfh(&ctx, &d, &out)
         case .putrootfh, .putpubfh: try await putrootfh(&ctx, &d, &out)
@@ -52,9 +54,9 @@ enum Operations {
         case .sequence: throw NFSStatus.sequencePos
         case .illegal: throw NFSStatus.opIllegal
         // NFSv4.0-only operations are not part of minor version 1 (RFC 8881 §18.x); the rest are optional
-        // features Strata does not offer (delegations, pNFS, named attributes, SSV).
+        // features Strata does not offer (directory delegations, pNFS, named attributes, SSV).
         case .setclientid, .setclientidConfirm, .renew, .openConfirm, .releaseLockowner,
-             .delegpurge, .delegreturn, .openattr, .backchannelCtl, .getDirDelegation, .getdeviceinfo,
+             .delegpurge, .openattr, .getDirDelegation, .getdeviceinfo,
              .getdevicelist, .layoutcommit, .layoutget, .layoutreturn, .setSSV, .wantDelegation:
             throw NFSStatus.notsupp
         }

@@ -12,6 +12,8 @@ extension Operations {
         guard source.fileSystem == target.fileSystem else { throw NFSStatus.xdev }
         let sourceType = try await ctx.gate.type(of: source)
         guard sourceType == .directory else { throw NFSStatus.notdir }
+        try await recallDelegations(ctx, of: old, in: source)
+        try await recallDelegations(ctx, of: new, in: target)
         let result = try await ctx.gate.rename(source, old, to: target, new)
         changeInfo(result.source, into: &out)
         changeInfo(result.target, into: &out)

@@ -23,15 +23,16 @@ extension Operations {
         switch outcome {
         case .replay(let cached): return .replay(cached)
         case .failure(let status): return .failed(status)
-        case .execute(let maxResponseSize, let maxResponseSizeCached, let highestSlot, let client):
+        case .execute(let maxResponseSize, let maxResponseSizeCached, let highestSlot, let client, let flags):
             ctx.client = client
+            ctx.session = session
             out.xdrFixedOpaque(sessionBytes)
             out.xdrU32(sequence)
             out.xdrU32(slot)
             _ = highest
             out.xdrU32(highestSlot)  // highest slot id the server will accept
             out.xdrU32(highestSlot)  // target highest slot id
-            out.xdrU32(0)  // status flags
+            out.xdrU32(flags)
             return .started(session, slot, cache: cacheThis,
                             replyLimit: Int(cacheThis ? min(maxResponseSize, maxResponseSizeCached) : maxResponseSize))
         }

@@ -15,6 +15,7 @@ extension Operations {
             if attrs.size != nil {
                 try await checkIO(ctx, stateID, handle, write: true)
             }
+            try ctx.server.recallConflicting(handle.inode, client: ctx.requester(of: stateID), write: true)
             try await ctx.gate.setattr(handle, attrs)
             bitmap.encode(into: &out)
         } catch {

@@ -2,17 +2,23 @@ import NIOCore
 import XDR
 
 extension Operations {
-    /// SETCLIENTID (RFC 7530 §16.33). The callback address is accepted and never used: Strata grants no
-    /// delegations, so it never calls back.
+    /// SETCLIENTID (RFC 7530 §16.33). The callback address (TCP only) is kept for when the client id is
+    /// confirmed: the server then probes it, and recalls the client's delegations through it.
     static func setClientID(_ ctx: inout CompoundContext, _ d: inout XDRDecoder, _ out: inout ByteBuffer) throws {
         let verifier = try d.fixedOpaque(8)
         let owner = try d.opaque(max: NFSProtocol.maxOpaque)
-        _ = try d.u32()                                  // callback program
-        _ = try d.opaque(max: 64); _ = try d.opaque(max: 128)  // callback netid and address
-        _ = try d.u32()                                  // callback ident
+        let program = try d.u32()
+        let netid = String(decoding: try d.opaque(max: 64), as: UTF8.self)
+        let address = String(decoding: try d.opaque(max: 128), as: UTF8.self)
+        let ident = try d.u32()
         let (principal, source) = (ctx.principal, ctx.source)
+        let callback = ["tcp", "tcp6"].contains(netid) ? CallbackChannel.universalAddress(address).map {
+            StateTables.CallbackAddress(host: $0.host, port: $0.port, program: program, ident: ident)
+        } : nil
         let (client, confirm) = try ctx.state.with { (t: inout StateTables) throws(NFSStatus) in
-            try t.setClientID(owner: owner, verifier: verifier, principal: principal, source: source, now: monotonicSeconds())
+            let made = try t.setClientID(owner: owner, verifier: verifier, principal: principal, source: source, now: monotonicSeconds())
+            t.clients[made.client]?.callbackAddress = callback
+            return made
         }
         out.xdrU64(client)
         out.xdrFixedOpaque(confirm)
@@ -22,10 +28,16 @@ extension Operations {
     static func setClientIDConfirm(_ ctx: inout CompoundContext, _ d: inout XDRDecoder, _ out: inout ByteBuffer) async throws {
         let client = try d.u64()
         let verifier = try d.fixedOpaque(8)
-        let owner = try ctx.state.with { (t: inout StateTables) throws(NFSStatus) in
-            try t.confirmClientID(client, verifier: verifier, now: monotonicSeconds())
+        let (owner, callback) = try ctx.state.with { (t: inout StateTables) throws(NFSStatus) in
+            (try t.confirmClientID(client, verifier: verifier, now: monotonicSeconds()), t.clients[client]?.callbackAddress)
         }
         await ctx.server.clientConfirmed(owner)
+        if let callback {
+            ctx.server.setCallback(client: client, .address(host: callback.host, port: callback.port,
+                                                            program: callback.program, ident: callback.ident))
+        } else {
+            ctx.state.with { $0.setCallback(client: client, .down) }
+        }
     }
 
     /// RENEW (RFC 7530 §16.29).

@@ -16,6 +16,7 @@ extension Operations {
         try await requireRegular(ctx, handle)
         try renewLease(ctx, for: id)
         try await checkIO(ctx, id, handle, write: true)
+        try ctx.server.recallConflicting(handle.inode, client: ctx.requester(of: id), write: true)
         let result = try await ctx.gate.write(handle, offset: offset, data, stable: stability)
         out.xdrU32(UInt32(result.count))
         out.xdrU32(UInt32(result.committed.rawValue))

@@ -84,6 +84,11 @@ extension StateTables {
             return nil
         }
         try checkEpoch(id)
+        if let delegation = delegations[id.other] {
+            guard delegation.file.inode == file.inode else { throw .badStateid }
+            if write && !delegation.write { throw .openmode }
+            return nil
+        }
         let open: Open
         if let direct = opens[id.other] {
             try checkSeqid(id, direct.stateID)
@@ -106,13 +111,19 @@ extension StateTables {
             try checkEpoch(id)
             if let open = opens[id.other] { try checkSeqid(id, open.stateID); return .ok }
             if let lock = lockStates[id.other] { try checkSeqid(id, lock.stateID); return .ok }
+            if delegations[id.other] != nil { return .ok }
+            if clients.values.contains(where: { $0.revokedDelegations.contains(id.other) }) { return .delegRevoked }
             return unknown(id)
         } catch { return error }
     }
 
     mutating func free(_ id: StateID) throws(NFSStatus) {
         try checkEpoch(id)
-        if opens[id.other] != nil { throw .locksHeld }
+        if opens[id.other] != nil || delegations[id.other] != nil { throw .locksHeld }
+        if let holder = clients.first(where: { $0.value.revokedDelegations.contains(id.other) })?.key {
+            clients[holder]!.revokedDelegations.remove(id.other)
+            return
+        }
         guard let lock = lockStates[id.other] else { throw unknown(id) }
         if locks[lock.file]?.contains(where: { $0.owner == lock.owner }) == true { throw .locksHeld }
         removeLockState(id.other, lock)

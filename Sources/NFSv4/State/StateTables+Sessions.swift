@@ -9,7 +9,7 @@ struct CreateSessionResult: Sendable {
 }
 
 enum SequenceOutcome {
-    case execute(maxResponseSize: UInt32, maxResponseSizeCached: UInt32, highestSlot: UInt32, client: UInt64)
+    case execute(maxResponseSize: UInt32, maxResponseSizeCached: UInt32, highestSlot: UInt32, client: UInt64, flags: UInt32)
     /// A retransmission: answer with the reply sent the first time.
     case replay(ByteBuffer)
     case failure(NFSStatus)
@@ -118,7 +118,8 @@ extension StateTables {
     static let minimumResponseSize: UInt32 = 256
 
     mutating func createSession(client id: UInt64, sequence: UInt32, fore: ChannelAttributes, back: ChannelAttributes,
-                                principal: String? = nil, now: Double) throws(NFSStatus) -> CreateSessionResult {
+                                principal: String? = nil, backChannel: Bool = false, callbackProgram: UInt32 = 0,
+                                now: Double) throws(NFSStatus) -> CreateSessionResult {
         guard var client = clients[id] else { throw .staleClientid }
         // Only the principal that created the client id may make its sessions (RFC 8881 §18.36.4).
         if let principal, client.principal != principal { throw .clidInuse }
@@ -144,9 +145,11 @@ extension StateTables {
         nextCounter += 1
         let sessionID = SessionID(bytes: idBytes)
         sessions[sessionID] = Session(id: sessionID, client: id, fore: agreed,
-                                      slots: Array(repeating: Slot(), count: Int(agreed.maxRequests)))
-        // No callback channel and no persistent reply cache: every flag is cleared (RFC 8881 §18.36.3).
-        let result = CreateSessionResult(sessionID: sessionID, sequence: sequence, flags: 0, fore: agreed, back: backAgreed)
+                                      slots: Array(repeating: Slot(), count: Int(agreed.maxRequests)),
+                                      callbackProgram: callbackProgram)
+        // The back channel on the connection that asked for it; no persistent reply cache, no RDMA.
+        let result = CreateSessionResult(sessionID: sessionID, sequence: sequence, flags: backChannel ? 0x2 : 0,
+                                         fore: agreed, back: backAgreed)
         client.sessions.insert(sessionID)
         client.createSessionSequence &+= 1
         client.lastCreateSession = result
@@ -174,8 +177,10 @@ extension StateTables {
                            requestSize: Int = 0, now: Double) -> SequenceOutcome {
         guard let at = sessions.index(forKey: id) else { return .failure(.badsession) }
         let outcome = sessions.values[at].begin(sequence: sequence, slot: slot, operations: operations, requestSize: requestSize)
-        if case .execute(_, _, _, let client) = outcome { clients[client]?.lastRenewal = now }
-        return outcome
+        guard case .execute(let maxResponse, let maxCached, let highest, let client, _) = outcome else { return outcome }
+        clients[client]?.lastRenewal = now
+        return .execute(maxResponseSize: maxResponse, maxResponseSizeCached: maxCached, highestSlot: highest,
+                        client: client, flags: sequenceFlags(client: client))
     }
 
     /// Ends the request in a slot, keeping its reply for retransmissions when asked to. A reply larger
@@ -207,6 +212,13 @@ extension StateTables {
     }
 
     func sessionExists(_ id: SessionID) -> Bool { sessions[id] != nil }
+
+    /// The client of a session and the program its callbacks carry.
+    func callbackTarget(of id: SessionID) -> (client: UInt64, program: UInt32)? {
+        sessions[id].map { ($0.client, $0.callbackProgram) }
+    }
+
+    mutating func setCallbackProgram(_ program: UInt32, session id: SessionID) { sessions[id]?.callbackProgram = program }
 
     /// NFS4ERR_GRACE for new state during grace; NO_GRACE / RECLAIM_BAD for reclaims that cannot be.
     func checkGrace(client id: UInt64, reclaim: Bool, now: Double) throws(NFSStatus) {
@@ -242,7 +254,7 @@ extension StateTables.Session {
             return .failure(.seqMisordered)
         }
         return .execute(maxResponseSize: fore.maxResponseSize, maxResponseSizeCached: fore.maxResponseSizeCached,
-                        highestSlot: UInt32(slots.count - 1), client: client)
+                        highestSlot: UInt32(slots.count - 1), client: client, flags: 0)
     }
 
     mutating func finish(slot: UInt32, reply: ByteBuffer?) {

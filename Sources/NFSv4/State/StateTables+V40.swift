@@ -128,6 +128,6 @@ extension StateTables {
 
     /// Which client a stateid belongs to (for implicit lease renewal in NFSv4.0).
     func client(of id: StateID) -> UInt64? {
-        opens[id.other]?.owner.client ?? lockStates[id.other]?.owner.client
+        opens[id.other]?.owner.client ?? lockStates[id.other]?.owner.client ?? delegations[id.other]?.client
     }
 }

@@ -1,3 +1,4 @@
+import FileSystem
 import NIOCore
 
 /// Every piece of NFSv4.1 state, as plain values. Methods take an event and return the outcome, with no
@@ -24,6 +25,13 @@ struct StateTables {
         var principal = ""
         /// NFSv4.1: it must send RECLAIM_COMPLETE before its first non-reclaim lock (RFC 8881 §18.51.3).
         var sessions41 = false
+        /// Whether its callback path (back channel or callback address) answered CB_NULL: only then may it
+        /// hold delegations; SEQUENCE tells it when the path is down.
+        var callback = CallbackState.unknown
+        /// NFSv4.0: the callback address SETCLIENTID gave, used once the client id is confirmed.
+        var callbackAddress: CallbackAddress?
+        /// Delegations taken from it that it has not yet freed (FREE_STATEID).
+        var revokedDelegations: Set<StateOther> = []
     }
 
     struct Slot {
@@ -39,6 +47,17 @@ struct StateTables {
         var client: UInt64
         var fore: ChannelAttributes
         var slots: [Slot]
+        /// The program number callbacks over its back channel carry.
+        var callbackProgram: UInt32 = 0
+    }
+
+    enum CallbackState { case unknown, up, down }
+
+    struct CallbackAddress: Equatable {
+        var host: String
+        var port: Int
+        var program: UInt32
+        var ident: UInt32
     }
 
     struct Open {
@@ -109,6 +128,11 @@ struct StateTables {
     /// Opens and locks of the latest clients whose state was dropped (lease expired, revoked, replaced by a
     /// rebooted client): using them is NFS4ERR_EXPIRED, not BAD_STATEID, so the client knows to recover.
     var revokedStates = RecentMap<StateOther, Bool>(capacity: 16384)
+    var delegations: [StateOther: Delegation] = [:]
+    var delegationsByInode: [InodeID: Set<StateOther>] = [:]
+    /// Files whose delegation was recalled lately, and when: none is granted on them again for a lease, so a
+    /// file two clients share does not go back and forth.
+    var recentlyRecalled = RecentMap<InodeID, Double>(capacity: 4096)
     /// Owners of clients expired outside the periodic sweep, whose persisted records are still to go.
     var expiredOwners: [[UInt8]] = []
     /// Files whose first open began (true) or last open ended (false), in order: the file system keeps an
@@ -206,6 +230,10 @@ struct StateTables {
         }
         for (other, lock) in lockStates where lock.owner.client == id {
             removeLockState(other, lock)
+            revokedStates.remember(other, true)
+        }
+        for (other, delegation) in delegations where delegation.client == id {
+            removeDelegation(other)
             revokedStates.remember(other, true)
         }
         openByOwnerAndFile = openByOwnerAndFile.filter { $0.key.client != id }

@@ -17,10 +17,12 @@ extension Op {
 extension NFSTestClient {
     /// SETCLIENTID + SETCLIENTID_CONFIRM; returns the client id.
     @discardableResult
-    func establish40(owner: String, verifier: [UInt8] = [9, 9, 9, 9, 9, 9, 9, 9]) async throws -> UInt64 {
+    /// `callbackAddress` is a universal address; by default a loopback port nothing listens on (the probe is refused).
+    func establish40(owner: String, verifier: [UInt8] = [9, 9, 9, 9, 9, 9, 9, 9],
+                     callbackAddress: String = "127.0.0.1.0.9") async throws -> UInt64 {
         var r = try await rawCompound([.raw(35) { b in
             b.xdrFixedOpaque(verifier); b.xdrString(owner)
-            b.xdrU32(0x4000_0000); b.xdrString("tcp"); b.xdrString("192.168.77.4.3.4"); b.xdrU32(1)
+            b.xdrU32(0x4000_0000); b.xdrString("tcp"); b.xdrString(callbackAddress); b.xdrU32(1)
         }], minor: 0)
         try r.expectOK(35)
         let client = try r.d.u64()

@@ -123,7 +123,9 @@ final class NFSTestClient: @unchecked Sendable {
 
     /// EXCHANGE_ID and CREATE_SESSION, then (unless told not to) RECLAIM_COMPLETE on the last slot, as a new
     /// client does before it locks anything (slot 0 is left for the test's own sequence ids).
-    func establish(owner: String = UUID().uuidString, reclaimComplete: Bool = true) async throws {
+    /// With `backChannel`, CREATE_SESSION asks for CONN_BACK_CHAN: the server's callbacks come on this
+    /// connection and are answered by `connection.callbacks`.
+    func establish(owner: String = UUID().uuidString, reclaimComplete: Bool = true, backChannel: Bool = false) async throws {
         var r = try await rawCompound([.raw(42) { b in
             b.xdrFixedOpaque([1, 2, 3, 4, 5, 6, 7, 8]); b.xdrString(owner); b.xdrU32(0); b.xdrU32(0); b.xdrU32(0)
         }])
@@ -131,7 +133,7 @@ final class NFSTestClient: @unchecked Sendable {
         clientID = try r.d.u64()
         let sequence = try r.d.u32()
         r = try await rawCompound([.raw(43) { [clientID] b in
-            b.xdrU64(clientID); b.xdrU32(sequence); b.xdrU32(0)
+            b.xdrU64(clientID); b.xdrU32(sequence); b.xdrU32(backChannel ? 0x2 : 0)
             for _ in 0..<2 { for v: UInt32 in [0, 1 << 20, 1 << 20, 8192, 16, 8] { b.xdrU32(v) }; b.xdrU32(0) }
             b.xdrU32(0x4000_0000); b.xdrU32(1); b.xdrU32(0)
         }])
@@ -176,13 +178,14 @@ struct TestServer {
     let group: MultiThreadedEventLoopGroup
 
     static func start(lease: UInt32 = 90, grace: Double = 0, maxRecordSize: Int = 2 << 20,
-                      export: (any NFSExportPolicy)? = nil) async throws -> TestServer {
+                      export: (any NFSExportPolicy)? = nil, writeDelegations: Bool = false) async throws -> TestServer {
         let dir = FileManager.default.temporaryDirectory.appendingPathComponent("nfs-\(UUID())").path
         let engine = try await StorageEngine.openEmbedded(at: dir)
         let fs = try await engine.defaultFileSystem()
         var config = NFSServerConfiguration()
         config.leaseSeconds = lease
         config.graceSeconds = grace
+        config.writeDelegations = writeDelegations
         let nfs = NFSServer(fileSystem: fs, epoch: UInt32(engine.store.openCount), handleKey: FileHandleCodec.newKey(),
                             configuration: config, export: export,
                             clientRecords: engine.clientRecords(scope: "test"))
@@ -198,9 +201,9 @@ struct TestServer {
 
     func connection() async throws -> RPCTestConnection { try await RPCTestConnection.connect(port: port, group: group) }
 
-    func client(uid: UInt32 = 0) async throws -> NFSTestClient {
+    func client(uid: UInt32 = 0, backChannel: Bool = false) async throws -> NFSTestClient {
         let c = NFSTestClient(try await connection(), credential: .sys(AuthSysParameters(uid: uid, gid: uid)))
-        try await c.establish()
+        try await c.establish(backChannel: backChannel)
         return c
     }
 

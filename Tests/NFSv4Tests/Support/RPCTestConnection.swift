@@ -54,6 +54,9 @@ final class RPCTestConnection: Sendable {
 
     var isActive: Bool { channel.isActive }
 
+    /// What the server called back on this connection, and how it is answered.
+    var callbacks: CallbackResponder { collector.callbacks }
+
     func close() async { try? await channel.close() }
 }
 
@@ -85,9 +88,24 @@ final class ReplyCollector: ChannelInboundHandler, Sendable {
         return promise.futureResult
     }
 
+    /// Answers the server's calls on this connection (an NFSv4.1 back channel).
+    let callbacks = CallbackResponder()
+
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         let record = unwrapInboundIn(data)
         guard let xid = record.getInteger(at: record.readerIndex, endianness: .big, as: UInt32.self) else { return }
+        if record.getInteger(at: record.readerIndex + 4, endianness: .big, as: UInt32.self) == 0 {
+            if case .call(let call) = RPCCall.parse(record) {
+                var reply = ByteBuffer.recordMark(length: 0)
+                let start = reply.writerIndex
+                reply.xdrU32(xid); reply.xdrU32(1); reply.xdrU32(0); reply.xdrU32(0); reply.xdrU32(0); reply.xdrU32(0)
+                var results = callbacks.answer(procedure: call.procedure, arguments: call.arguments)
+                reply.writeBuffer(&results)
+                reply.setInteger(UInt32(reply.writerIndex - start) | 0x8000_0000, at: reply.readerIndex, endianness: .big)
+                context.writeAndFlush(NIOAny(reply), promise: nil)
+            }
+            return
+        }
         if let promise = waiting.withLock({ $0.removeValue(forKey: xid) }) {
             promise.succeed(record)
         } else {
