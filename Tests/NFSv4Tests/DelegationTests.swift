@@ -235,8 +235,12 @@ import XDR
         #expect(await callbacks.responder.wait { $0.contains { $0.recalled?.0 == delegation } })
         let recall = callbacks.responder.calls.first { $0.recalled != nil }!
         #expect(recall.minorVersion == 0 && recall.ident == 1 && recall.recalled?.1 == fh)
+        // DELEGRETURN renews the lease, as every operation with a stateid does (the Linux client times its
+        // next RENEW from it).
+        server.nfs.state.with { $0.clients[client]!.lastRenewal -= 60 }
         r = try await c40.rawCompound([.putfh(fh), .raw(8) { delegation.encode(into: &$0) }], minor: 0)
         try r.expectOK(22); try r.expectOK(8)
+        #expect(monotonicSeconds() - server.nfs.state.with { $0.clients[client]!.lastRenewal } < 5)
         _ = try await Self.open(b, "called-back", owner: "b", access: 2)
         await callbackRPC.stop()
         await server.stop()

@@ -9,7 +9,7 @@ extension Operations {
         if !requested.intersection(Attr.writeOnly).isEmpty { throw NFSStatus.inval }
         let handle = try ctx.currentHandle()
         var attributes = try await ctx.gate.attributes(of: handle)
-        if requested.contains(Attr.size) || requested.contains(Attr.change) {
+        if ctx.server.configuration.writeDelegations && (requested.contains(Attr.size) || requested.contains(Attr.change)) {
             await ctx.server.holderAttributes(of: handle, for: ctx.requester, into: &attributes)
         }
         try await encodeAttributes(ctx, handle, attributes, requested, into: &out)

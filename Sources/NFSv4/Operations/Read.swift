@@ -12,7 +12,10 @@ extension Operations {
         try await requireRegular(ctx, handle)
         try renewLease(ctx, for: id)
         try await checkIO(ctx, id, handle, write: false)
-        try ctx.server.recallConflicting(handle.inode, client: ctx.requester(of: id), write: false)
+        // Only a write delegation conflicts with a read.
+        if ctx.server.configuration.writeDelegations {
+            try ctx.server.recallConflicting(handle.inode, client: ctx.requester(of: id), write: false)
+        }
         let (data, eof) = try await ctx.gate.read(handle, offset: offset, count: count)
         out.xdrBool(eof)
         guard ctx.isLastOperation, data.readableBytes > 4096 else { out.xdrOpaque(data); return }

@@ -12,6 +12,7 @@ extension Operations {
             let stateID = try ctx.resolve(try StateID(decoding: &d))
             let (attrs, bitmap) = try AttributeDecoder.settable(&d)
             let handle = try ctx.currentHandle()
+            if !stateID.isSpecial { try renewLease(ctx, for: stateID) }
             if attrs.size != nil {
                 try await checkIO(ctx, stateID, handle, write: true)
             }

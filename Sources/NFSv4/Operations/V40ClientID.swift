@@ -60,6 +60,7 @@ extension Operations {
         let id = try StateID(decoding: &d)
         let seqid = try d.u32()
         _ = try ctx.currentHandle()
+        try renewLease(ctx, for: id)
         try sequenced(&ctx, ctx.state.with { $0.ownerKey(ofOpen: id.other) }, seqid, stateID: id)
         let confirmed = try ctx.state.with { (t: inout StateTables) throws(NFSStatus) in try t.confirmOpen(id) }
         ctx.currentStateID = confirmed
@@ -89,7 +90,8 @@ extension Operations {
         }
     }
 
-    /// NFSv4.0: any operation with a client's stateid renews its lease, or finds it ran out (EXPIRED).
+    /// NFSv4.0: any operation with a client's stateid renews its lease (RFC 7530 §9.6: the client counts
+    /// each as a renewal and times its next RENEW from it), or finds it ran out (EXPIRED).
     static func renewLease(_ ctx: CompoundContext, for id: StateID) throws(NFSStatus) {
         guard ctx.minorVersion == 0 else { return }
         try ctx.state.with { (t: inout StateTables) throws(NFSStatus) in try t.renewLease(of: id, now: monotonicSeconds()) }

@@ -232,10 +232,9 @@ struct StateTables {
             removeLockState(other, lock)
             revokedStates.remember(other, true)
         }
-        for (other, delegation) in delegations where delegation.client == id {
-            removeDelegation(other)
-            revokedStates.remember(other, true)
-        }
+        // A dropped client's delegation stateids become unknown (BAD_STATEID), as knfsd answers: a Linux
+        // client then forgets the delegation and carries on, where EXPIRED sends it into recovery again.
+        for (other, delegation) in delegations where delegation.client == id { removeDelegation(other) }
         openByOwnerAndFile = openByOwnerAndFile.filter { $0.key.client != id }
         lockStateByOwnerAndFile = lockStateByOwnerAndFile.filter { $0.key.client != id }
         ownerSequences = ownerSequences.filter { key, _ in
