@@ -42,19 +42,7 @@ public final class RPCClient: Sendable {
         let call = PendingCall(program: program, version: version, procedure: procedure, arguments: arguments, promise: promise)
         // A call that never reaches the socket fails here; one that did fails when the connection closes.
         channel.writeAndFlush(call).whenFailure { promise.fail($0) }
-        return try Self.results(of: try await promise.futureResult.get())
-    }
-
-    /// Skips the reply header (RFC 5531 §9) and fails unless the call was accepted and succeeded.
-    static func results(of record: ByteBuffer) throws -> XDRDecoder {
-        var d = XDRDecoder(record)
-        _ = try d.u32()
-        guard try d.u32() == 1 else { throw RPCClientError("not a reply") }
-        guard try d.u32() == 0 else { throw RPCClientError("call denied") }
-        _ = try d.u32(); _ = try d.opaque(max: 400)
-        let stat = try d.u32()
-        guard stat == 0 else { throw RPCClientError("call not accepted: accept_stat \(stat)") }
-        return d
+        return try RPCConnection.results(of: try await promise.futureResult.get())
     }
 
     public func close() async { try? await channel.close() }

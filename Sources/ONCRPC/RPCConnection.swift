@@ -85,7 +85,7 @@ public final class RPCConnection: Sendable {
     }
 
     /// Skips the reply header (RFC 5531 §9) and fails unless the call was accepted and succeeded.
-    static func results(of record: ByteBuffer) throws -> XDRDecoder {
+    public static func results(of record: ByteBuffer) throws -> XDRDecoder {
         var d = XDRDecoder(record)
         _ = try d.u32()
         guard try d.u32() == 1 else { throw RPCCallError("not a reply") }

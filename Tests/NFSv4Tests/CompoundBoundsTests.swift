@@ -36,11 +36,16 @@ import XDR
         await server.stop()
     }
 
+    /// A file of `bytes` bytes in the root; returns its handle.
+    static func file(_ server: TestServer, _ name: String, bytes: Int) async throws -> [UInt8] {
+        let file = try await server.fs.create(server.fs.root, Name(name), .regular, SetAttributes(), mode: .guarded, as: .root)
+        _ = try await server.fs.write(file.attributes.id, offset: 0, ByteBuffer(repeating: 7, count: bytes), stable: .fileSync)
+        return server.handle(file.attributes.id)
+    }
+
     @Test func aReplyPastItsBoundStopsAtTheOperationThatCrossedIt() async throws {
         let server = try await TestServer.start()
-        let file = try await server.fs.create(server.fs.root, Name("big"), .regular, SetAttributes(), mode: .guarded, as: .root)
-        _ = try await server.fs.write(file.attributes.id, offset: 0, ByteBuffer(repeating: 7, count: 700_000), stable: .fileSync)
-        let fh = server.handle(file.attributes.id)
+        let fh = try await Self.file(server, "big", bytes: 700_000)
         let read = Op.read(StateID.anonymous, offset: 0, count: 700_000)
         // NFSv4.1: the session's 1 MiB response size; the second READ would pass it.
         let c = try await server.client()
@@ -78,9 +83,7 @@ import XDR
 
     @Test func aReplyToCacheOverTheCachedSizeIsRepTooBigToCache() async throws {
         let server = try await TestServer.start()
-        let file = try await server.fs.create(server.fs.root, Name("cached"), .regular, SetAttributes(), mode: .guarded, as: .root)
-        _ = try await server.fs.write(file.attributes.id, offset: 0, ByteBuffer(repeating: 7, count: 20_000), stable: .fileSync)
-        let fh = server.handle(file.attributes.id)
+        let fh = try await Self.file(server, "cached", bytes: 20_000)
         let c = try await server.client()  // ca_maxresponsesize_cached 8 KiB
         var r = try await c.call([.putfh(fh), .read(.anonymous, count: 20_000)], cache: true)
         #expect(r.status == NFSStatus.repTooBigToCache.rawValue && r.count == 3)
