@@ -22,6 +22,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-crypto.git", from: "3.12.3"),
         .package(url: "https://github.com/LebJe/TOMLKit.git", from: "0.6.0"),
         .package(url: "https://github.com/HdrHistogram/hdrhistogram-swift.git", from: "0.2.0"),
+        .package(url: "https://github.com/swift-server/async-http-client.git", from: "1.37.0"),
     ],
     targets: [
         // Linux calls Swift's Glibc module leaves out (sync_file_range, mallopt, RUSAGE_THREAD).
@@ -79,6 +80,16 @@ let package = Package(
         .target(name: "JSONValue"),
         // Credentials, SigV4 verification, IAM policy evaluation.
         .target(name: "IAM", dependencies: ["JSONValue", .product(name: "Crypto", package: "swift-crypto")]),
+        // Blocks as objects in an S3-compatible store (Ceph RGW, SeaweedFS, MinIO, AWS S3), signed with the
+        // IAM module's SigV4.
+        .target(name: "S3Blocks", dependencies: [
+            "BlockStore", "IAM",
+            .product(name: "AsyncHTTPClient", package: "async-http-client"),
+            .product(name: "Crypto", package: "swift-crypto"),
+            .product(name: "NIOCore", package: "swift-nio"),
+            .product(name: "NIOHTTP1", package: "swift-nio"),
+            .product(name: "Logging", package: "swift-log"),
+        ]),
         // The EFS resource model in its own types (EFS's JSON is ManagementAPI's): file systems, mount
         // targets, access points, policies; network config; the snapshot the data path reads.
         .target(name: "ControlPlane", dependencies: [
@@ -94,7 +105,7 @@ let package = Package(
         ]),
         .executableTarget(name: "strata", dependencies: [
             "NFSv4", "ONCRPC", "ManagementAPI", "ControlPlane", "IAM", "JSONValue",
-            "FileSystem", "MetadataStore", "BlockStore", "NFSClient", "CStrataLinux",
+            "FileSystem", "MetadataStore", "BlockStore", "S3Blocks", "NFSClient", "CStrataLinux",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
             .product(name: "Histogram", package: "hdrhistogram-swift"),
             .product(name: "NIOCore", package: "swift-nio"),
@@ -113,7 +124,7 @@ let package = Package(
         ], path: "Tests/DurabilityProbe"),
         // Helpers shared by test targets.
         .target(name: "TestSupport", path: "Tests/TestSupport"),
-        .testTarget(name: "BlockStoreTests", dependencies: ["BlockStore"]),
+        .testTarget(name: "BlockStoreTests", dependencies: ["BlockStore", "S3Blocks"]),
         .testTarget(name: "LockingTests", dependencies: ["Locking"]),
         .testTarget(name: "IAMTests", dependencies: ["IAM", "JSONValue"]),
         .testTarget(name: "ManagementAPITests", dependencies: ["ManagementAPI", "JSONValue"]),
