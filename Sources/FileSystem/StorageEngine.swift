@@ -59,13 +59,15 @@ public final class StorageEngine: Sendable {
 
     /// The embedded default: SQLite metadata in `DIR/metadata`, blocks in `DIR/blocks`. Opening runs
     /// crash recovery before anything is served, unless `recover` is false (fsck looks before it repairs).
+    /// `blocks` replaces the local block directory (an S3 bucket, say).
     public static func openEmbedded(at directory: String, pendingFileLimit: Int = defaultPendingFileLimit,
-                                    pendingAge: Duration = defaultPendingAge, recover: Bool = true) async throws -> StorageEngine {
+                                    pendingAge: Duration = defaultPendingAge, recover: Bool = true,
+                                    blocks: (any BlockStore)? = nil) async throws -> StorageEngine {
         if mkdir(directory, 0o700) != 0 && errno != EEXIST {
             throw MetadataStoreError.engine("cannot create \(directory): errno \(errno)")
         }
         let store = try SQLiteMetadataStore(directory: directory + "/metadata")
-        let blocks = try LocalBlockStore(root: directory + "/blocks")
+        let blocks = try blocks ?? LocalBlockStore(root: directory + "/blocks")
         let engine = StorageEngine(store: store, blocks: blocks, pendingFileLimit: pendingFileLimit, pendingAge: pendingAge)
         if recover { try await engine.recover() }
         return engine

@@ -12,11 +12,13 @@ struct Fsck: AsyncParsableCommand {
 
     @Option(name: .long, help: "The data directory of a store no server is using.")
     var dataDir: String = "./strata-data"
+    @Option(name: .long, help: "The block store the server used, when not DATA_DIR/blocks: s3://BUCKET?endpoint=URL&region=REGION.")
+    var blocks: String?
     @Flag(name: .long, help: "Run crash recovery first (delete files removed while open, unreferenced blocks, garbage) and say what it changed.")
     var repair = false
 
     func run() async throws {
-        let engine = try await StorageEngine.openEmbedded(at: dataDir, recover: false)
+        let engine = try await StorageEngine.openEmbedded(at: dataDir, recover: false, blocks: try await Serve.openBlocks(blocks))
         if repair {
             let changed = try await engine.recover()
             print("fsck: repaired: deleted \(changed.deletedUnlinked) file(s) removed while open, "

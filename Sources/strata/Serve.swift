@@ -12,6 +12,7 @@ import ManagementAPI
 import MetadataStore
 import NFSv4
 import ONCRPC
+import S3Blocks
 
 struct Serve: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
@@ -35,6 +36,10 @@ struct Serve: AsyncParsableCommand {
         "Delegations granted to clients with a working callback path: none, read, or read-write.",
         discussion: "Write delegations let a Linux client close a file without a COMMIT, so its last writes are durable at the server's own flush (within seconds) rather than at close; they are off unless asked for."))
     var delegations: DelegationPolicy = .read
+    @Option(name: .long, help: ArgumentHelp(
+        "Where file data lives: s3://BUCKET?endpoint=URL&region=REGION (default: DATA_DIR/blocks).",
+        discussion: "Credentials come from AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY or the AWS shared credentials file."))
+    var blocks: String?
 
     /// Connections, block reads kept open and block writes all take descriptors: a server takes every one
     /// its hard limit allows (the usual soft limit, 1,024, is what a desktop shell needs).
@@ -51,6 +56,20 @@ struct Serve: AsyncParsableCommand {
     /// the memory kept, and lost 4 of 5 on throughput.
     static let keptFreedMemory: Int32 = 256 << 20
 
+    /// The S3 block engine `--blocks` names, checked before anything is served: a missing bucket, refused
+    /// credentials or an unreachable endpoint stop the start with one line saying which.
+    static func openBlocks(_ url: String?) async throws -> S3BlockStore? {
+        guard let url else { return nil }
+        do {
+            let store = S3BlockStore(location: try S3Location(parsing: url), credentials: try S3Credentials.fromEnvironment())
+            try await store.verify()
+            return store
+        } catch let error as S3Error {
+            FileHandle.standardError.write(Data("strata serve: cannot use the block store: \(error)\n".utf8))
+            throw ExitCode(1)
+        }
+    }
+
     func run() async throws {
         strata_keep_freed_memory(Self.keptFreedMemory)
         let (host, port) = try Self.split(nfsListen)
@@ -63,7 +82,9 @@ struct Serve: AsyncParsableCommand {
         // would end before some of them could reclaim anything.
         let grace = max(graceSeconds ?? Double(leaseSeconds), Double(leaseSeconds))
         say("strata serve")
-        say("  data-dir: \(dataDir)  (metadata: \(dataDir)/metadata, blocks: \(dataDir)/blocks)")
+        let objectStore = try await Self.openBlocks(blocks)
+        say("  data-dir: \(dataDir)  (metadata: SQLite in \(dataDir)/metadata, blocks: "
+            + (objectStore.map { "\($0.location)" } ?? "\(dataDir)/blocks") + ")")
         say("  nfs-listen: \(host):\(port)  lease: \(leaseSeconds) s  grace: up to \(grace) s")
         say("  api-listen: \(apiHost):\(apiPort)  config: \(config ?? "built-in defaults")  region: \(network.region)")
         for subnet in network.subnets {
@@ -73,7 +94,7 @@ struct Serve: AsyncParsableCommand {
             say("  security group \(group.id): allows \(group.allow.map(\.description).joined(separator: ", "))")
         }
         Self.raiseDescriptorLimit()
-        let engine = try await StorageEngine.openEmbedded(at: dataDir)
+        let engine = try await StorageEngine.openEmbedded(at: dataDir, blocks: objectStore)
         let fs = try await engine.defaultFileSystem()
         say("  store opened \(engine.store.openCount) time(s); recovery done")
         for record in try await engine.fileSystems() {
