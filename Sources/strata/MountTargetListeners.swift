@@ -54,7 +54,7 @@ final class MountTargetListeners: Sendable {
         guard let fs = try? await engine.fileSystem(storageID) else { return false }
         let allowed = AllowList(await control.allowedSources(mt))
         var configuration = self.configuration
-        configuration.serverOwner = "strata-" + mt.id
+        configuration.serverOwner += "-" + mt.id
         let endpoint: NFSEndpoint
         do {
             endpoint = try await NFSEndpoint.start(engine: engine, fileSystem: fs, handleKey: handleKey, configuration: configuration,

@@ -111,6 +111,9 @@ struct Serve: AsyncParsableCommand {
         var configuration = NFSServerConfiguration()
         configuration.leaseSeconds = leaseSeconds
         configuration.graceSeconds = grace
+        // Clients take two servers with the same owner for one (session trunking): each store has its own.
+        let storeID = try await engine.secret("server-owner", orMake: { (0..<8).map { _ in UInt8.random(in: 0...255) } })
+        configuration.serverOwner = "strata-" + storeID.map { String(format: "%02x", $0) }.joined()
         configuration.readDelegations = delegations != .none
         configuration.writeDelegations = delegations == .readWrite
         let endpoint = try await NFSEndpoint.start(engine: engine, fileSystem: fs, handleKey: handleKey,
