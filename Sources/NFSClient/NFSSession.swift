@@ -15,8 +15,24 @@ public final class NFSSession: Sendable {
     private let slotSequences: AdaptiveMutex<[UInt32]>
 
     /// EXCHANGE_ID, CREATE_SESSION asking for `slots` slots, then RECLAIM_COMPLETE (as a new client does).
+    /// A server bounds the unconfirmed client records one address may hold and forgets the oldest first, so
+    /// among many clients starting at once from one machine some find theirs gone at CREATE_SESSION
+    /// (STALE_CLIENTID): like the Linux client, such a client starts again with a new EXCHANGE_ID.
     public static func establish(host: String, port: Int, group: any EventLoopGroup, slots: Int = 1,
                                  owner: String = "strata-bench-\(UUID().uuidString)") async throws -> NFSSession {
+        var attempt = 1
+        while true {
+            do {
+                return try await establishOnce(host: host, port: port, group: group, slots: slots, owner: owner)
+            } catch let error as NFSStatusError where error.operation == 43 && error.status == 10022 && attempt < 5 {
+                try await Task.sleep(for: .milliseconds(10 * attempt))
+                attempt += 1
+            }
+        }
+    }
+
+    private static func establishOnce(host: String, port: Int, group: any EventLoopGroup, slots: Int,
+                                      owner: String) async throws -> NFSSession {
         let rpc = try await RPCClient.connect(host: host, port: port, group: group)
         do {
             var r = try await compound(rpc, [NFSOperation(code: 42) { b in
