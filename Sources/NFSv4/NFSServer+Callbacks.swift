@@ -29,6 +29,7 @@ extension NFSServer {
     /// writes `inode`: delegations of other clients it conflicts with are recalled, and the request is
     /// answered NFS4ERR_DELAY until they are returned or revoked.
     func recallConflicting(_ inode: InodeID, client: UInt64?, write: Bool) throws(NFSStatus) {
+        guard state.mayHaveDelegations else { return }
         let (conflicts, toRecall) = state.with { t -> (Bool, [Delegation]) in
             guard t.hasDelegations else { return (false, []) }
             let found = t.conflictingDelegations(inode, client: client, write: write, now: monotonicSeconds())
@@ -61,7 +62,8 @@ extension NFSServer {
     /// it was granted at has written, and the file's change is reported one past the server's. A holder
     /// that does not answer leaves the server's figures.
     func holderAttributes(of handle: FileHandle, for requester: UInt64?, into attributes: inout Attributes) async {
-        guard let delegation = state.with({ $0.hasDelegations ? $0.writeDelegation(on: handle.inode, notHeldBy: requester) : nil }),
+        guard state.mayHaveDelegations,
+              let delegation = state.with({ $0.writeDelegation(on: handle.inode, notHeldBy: requester) }),
               let channel = callbacks.channel(for: delegation.client) else { return }
         do {
             var d = try await channel.compound([.getattr(handle: codec.encode(handle), AttributeBitmap([Attr.change, Attr.size]))])

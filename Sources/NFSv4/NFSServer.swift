@@ -81,7 +81,7 @@ public final class NFSServer: RPCProgram {
 
     /// Tells the file system which files are held open now (see `StateTables.openFileEvents`).
     func settleOpenFiles() async {
-        let events = state.with { $0.openFileEvents.isEmpty ? [] : $0.takeOpenFileEvents() }
+        let events = state.takeOpenFileEvents()
         for event in events {
             if event.opened { fileSystem.retainOpen(event.file.inode) } else { await fileSystem.releaseOpen(event.file.inode) }
         }

@@ -14,7 +14,7 @@ extension Operations {
     /// Before `name` in `dir` is removed or renamed (over): other clients' delegations of the file it names
     /// are recalled, and the request waits (DELAY) for them. Only looked up while any delegation exists.
     static func recallDelegations(_ ctx: CompoundContext, of name: Name, in dir: FileHandle) async throws {
-        guard ctx.state.with({ $0.hasDelegations }) else { return }
+        guard ctx.state.mayHaveDelegations else { return }
         guard let (file, _) = try? await ctx.gate.lookup(dir, name) else { return }
         try ctx.server.recallConflicting(file.inode, client: ctx.requester, write: true)
     }

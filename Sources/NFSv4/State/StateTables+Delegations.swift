@@ -77,6 +77,7 @@ extension StateTables {
         let id = StateID(seqid: 1, other: newOther())
         delegations[id.other] = Delegation(stateID: id, client: client, file: file, write: write, changeAtGrant: change)
         delegationsByInode[file.inode, default: []].insert(id.other)
+        hints.delegations.add(1, ordering: .relaxed)
         return id
     }
 
@@ -133,6 +134,7 @@ extension StateTables {
 
     mutating func removeDelegation(_ other: StateOther) {
         guard let delegation = delegations.removeValue(forKey: other) else { return }
+        hints.delegations.subtract(1, ordering: .relaxed)
         delegationsByInode[delegation.file.inode]?.remove(other)
         if delegationsByInode[delegation.file.inode]?.isEmpty == true { delegationsByInode[delegation.file.inode] = nil }
     }

@@ -15,7 +15,10 @@ extension StateTables {
             opens[other] = existing
             return existing.stateID
         }
-        if opensByFile[file] == nil { openFileEvents.append((file, true)) }
+        if opensByFile[file] == nil {
+            openFileEvents.append((file, true))
+            hints.openFileEvents.store(true, ordering: .releasing)
+        }
         let id = StateID(seqid: 1, other: newOther())
         opens[id.other] = Open(stateID: id, owner: owner, file: file, access: access, deny: deny)
         opens[id.other]!.opener = opener

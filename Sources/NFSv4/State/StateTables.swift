@@ -109,6 +109,8 @@ struct StateTables {
     }
 
     let epoch: UInt32
+    /// Shared with NFSState, which reads them without the lock.
+    let hints = StateHints()
     var leaseSeconds: Double
     var graceEnds: Double
     var clients: [UInt64: Client] = [:]
@@ -249,6 +251,7 @@ struct StateTables {
         if opensByFile[open.file]?.isEmpty == true {
             opensByFile[open.file] = nil
             openFileEvents.append((open.file, false))
+            hints.openFileEvents.store(true, ordering: .releasing)
         }
         openByOwnerAndFile[open.owner]?[open.file] = nil
         if openByOwnerAndFile[open.owner]?.isEmpty == true { openByOwnerAndFile[open.owner] = nil }
