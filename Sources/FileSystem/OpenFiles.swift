@@ -5,19 +5,30 @@ import Synchronization
 /// must leave behind (RFC 8881 §18.26: the open stateid stays usable until CLOSE). Shared by every file
 /// system instance over one engine.
 final class OpenFiles: Sendable {
-    private let counts = Mutex<[InodeID: Int]>([:])
+    private struct Holds { var count: Int; var unlinked = false }
+    private let holds = Mutex<[InodeID: Holds]>([:])
 
-    func retain(_ ino: InodeID) { counts.withLock { $0[ino, default: 0] += 1 } }
+    func retain(_ ino: InodeID) { holds.withLock { $0[ino, default: Holds(count: 0)].count += 1 } }
 
-    /// One open fewer; true when it was the last.
+    /// One open fewer. True when it was the last and the file lost its last name meanwhile: only then is
+    /// there anything to delete (a close of a named file costs no transaction).
     func release(_ ino: InodeID) -> Bool {
-        counts.withLock { counts in
-            guard let count = counts[ino] else { return false }
-            if count > 1 { counts[ino] = count - 1; return false }
-            counts[ino] = nil
+        holds.withLock { holds in
+            guard let held = holds[ino] else { return false }
+            if held.count > 1 { holds[ino]!.count -= 1; return false }
+            holds[ino] = nil
+            return held.unlinked
+        }
+    }
+
+    /// Whether `ino` is open; if so, it is noted as having lost its last name (the caller is keeping it).
+    func keepIfOpen(_ ino: InodeID) -> Bool {
+        holds.withLock { holds in
+            guard holds[ino] != nil else { return false }
+            holds[ino]!.unlinked = true
             return true
         }
     }
 
-    func isOpen(_ ino: InodeID) -> Bool { counts.withLock { $0[ino] != nil } }
+    func isOpen(_ ino: InodeID) -> Bool { holds.withLock { $0[ino] != nil } }
 }

@@ -242,7 +242,7 @@ extension StrataFileSystem {
     /// client holds the file open: then it stays, nameless, until `releaseOpen` (or the next start).
     func dropLink(_ w: any MetadataWriter, _ inode: inout Inode, _ now: Timestamp) throws {
         inode.nlink -= 1
-        if inode.nlink == 0 && !openFiles.isOpen(inode.id) {
+        if inode.nlink == 0 && !openFiles.keepIfOpen(inode.id) {
             try w.deleteInode(inode.id)
         } else {
             inode.ctime = now; inode.change &+= 1
