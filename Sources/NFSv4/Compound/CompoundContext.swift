@@ -30,13 +30,12 @@ struct CompoundContext {
 
     init(server: NFSServer, caller: Caller, source: String?) {
         self.server = server; self.source = source; gate = server.gate(for: caller)
-        principal = "unix:\(caller.uid)"
     }
 
     var state: NFSState { server.state }
 
     /// Who the RPC credential says the caller is, as client ids are bound to it.
-    let principal: String
+    var principal: String { "unix:\(gate.rpcCaller.uid)" }
 
     /// Re-reads the export's rules for the current handle, when its access point changed.
     mutating func refresh() async { await gate.refresh(for: current) }

@@ -90,7 +90,7 @@ extension Operations {
         }
         try ctx.server.recallConflicting(handle.inode, client: client, write: access & Share.write != 0 || deny != 0)
         await ctx.server.revokeExpiredHolders(of: handle)
-        let opener = ctx.principal
+        let opener = ctx.gate.rpcCaller.uid
         let stateID = try ctx.state.with { (t: inout StateTables) throws(NFSStatus) in
             try t.open(owner: owner, file: handle, access: access, deny: deny, opener: opener)
         }

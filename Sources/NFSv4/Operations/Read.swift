@@ -32,15 +32,15 @@ extension Operations {
     /// lease ran out is revoked first (courtesy ends at a conflict), and the check made again. Another
     /// principal than the one who opened the file (a stolen stateid) needs the mode bits' permission too.
     static func checkIO(_ ctx: CompoundContext, _ id: StateID, _ handle: FileHandle, write: Bool) async throws {
-        let check = { (t: inout StateTables) throws(NFSStatus) -> String? in try t.checkIO(id, file: handle, write: write) }
-        let opener: String?
+        let check = { (t: inout StateTables) throws(NFSStatus) -> UInt32? in try t.checkIO(id, file: handle, write: write) }
+        let opener: UInt32?
         do {
             opener = try ctx.state.with(check)
         } catch .locked {
             await ctx.server.revokeExpiredHolders(of: handle)
             opener = try ctx.state.with(check)
         }
-        guard let opener, opener != ctx.principal else { return }
+        guard let opener, opener != ctx.gate.rpcCaller.uid else { return }
         if !(try await ctx.gate.rights(handle)).contains(write ? .write : .read) { throw NFSStatus.access }
     }
 

@@ -31,7 +31,8 @@ public final class NFSState: Sendable {
 
     /// Takes the open-file events, when the hint says there are any.
     func takeOpenFileEvents() -> [(file: FileHandle, opened: Bool)] {
-        guard hints.openFileEvents.exchange(false, ordering: .acquiring) else { return [] }
+        // A load first: every compound asks, and an exchange would write the shared line every time.
+        guard hints.openFileEvents.load(ordering: .relaxed), hints.openFileEvents.exchange(false, ordering: .acquiring) else { return [] }
         return tables.withLock { $0.takeOpenFileEvents() }
     }
 }

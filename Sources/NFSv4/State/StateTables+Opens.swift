@@ -1,7 +1,7 @@
 /// OPEN, OPEN_DOWNGRADE, CLOSE and stateid checks (RFC 8881 §8.2, §9, §18.16–18.18).
 extension StateTables {
     /// Opens (or upgrades the owner's open of) a file, enforcing share reservations.
-    mutating func open(owner: OpenOwner, file: FileHandle, access: UInt32, deny: UInt32, opener: String = "") throws(NFSStatus) -> StateID {
+    mutating func open(owner: OpenOwner, file: FileHandle, access: UInt32, deny: UInt32, opener: UInt32? = nil) throws(NFSStatus) -> StateID {
         guard access & Share.both != 0, access & ~Share.both == 0, deny & ~Share.both == 0 else { throw .inval }
         for other in opensByFile[file] ?? [] {
             guard let existing = opens[other], existing.owner != owner else { continue }
@@ -75,9 +75,9 @@ extension StateTables {
     }
 
     /// May this stateid read (or write) this file? Special stateids are checked against share reservations.
-    /// Returns the principal who opened the file (nil for a special stateid).
+    /// Returns the uid that opened the file (nil for a special or delegation stateid).
     @discardableResult
-    func checkIO(_ id: StateID, file: FileHandle, write: Bool) throws(NFSStatus) -> String? {
+    func checkIO(_ id: StateID, file: FileHandle, write: Bool) throws(NFSStatus) -> UInt32? {
         if id.isSpecial {
             // All ones bypasses locks for READ; for WRITE it is as the anonymous stateid (as knfsd takes it).
             for other in opensByFile[file] ?? [] {

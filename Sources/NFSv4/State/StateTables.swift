@@ -71,8 +71,8 @@ struct StateTables {
         /// OPEN_DOWNGRADE may only return to one of them (RFC 7530 §16.19.4).
         var accessModes: UInt8 = 0
         var denyModes: UInt8 = 0
-        /// The principal whose OPEN made it: another using its stateid is checked against the mode bits.
-        var opener = ""
+        /// The uid whose OPEN made it: another using its stateid is checked against the mode bits.
+        var opener: UInt32?
 
         init(stateID: StateID, owner: OpenOwner, file: FileHandle, access: UInt32, deny: UInt32) {
             self.stateID = stateID; self.owner = owner; self.file = file; self.access = access; self.deny = deny
