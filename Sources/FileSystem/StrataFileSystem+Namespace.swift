@@ -144,15 +144,16 @@ extension StrataFileSystem {
             try Permissions.requireMayDelete(target, in: parent, caller)
             let now = Timestamp.now()
             try w.removeEntry(dir, name.bytes)
+            var deleted = false
             if target.type == .directory {
                 guard try !w.hasEntries(target.id) else { throw FSError.notEmpty }
                 try w.deleteInode(target.id)
                 parent.nlink -= 1
             } else {
-                try self.dropLink(w, &target, now)
+                deleted = try self.dropLink(w, &target, now)
             }
-            // Only a last link to a file with data, not held open, leaves blocks for the collector.
-            let freedData = target.type == .regular && target.nlink == 0 && target.size > 0 && !self.openFiles.isOpen(target.id)
+            // Only a deleted file with data leaves blocks for the collector.
+            let freedData = deleted && target.type == .regular && target.size > 0
             let before = parent.change
             Self.touch(&parent, now)
             try w.updateInode(parent)
@@ -240,14 +241,17 @@ extension StrataFileSystem {
 
     /// One name fewer for a non-directory; the inode and its data go when the last name does, unless a
     /// client holds the file open: then it stays, nameless, until `releaseOpen` (or the next start).
-    func dropLink(_ w: any MetadataWriter, _ inode: inout Inode, _ now: Timestamp) throws {
+    /// Returns whether the inode was deleted.
+    @discardableResult
+    func dropLink(_ w: any MetadataWriter, _ inode: inout Inode, _ now: Timestamp) throws -> Bool {
         inode.nlink -= 1
         if inode.nlink == 0 && !openFiles.keepIfOpen(inode.id) {
             try w.deleteInode(inode.id)
-        } else {
-            inode.ctime = now; inode.change &+= 1
-            try w.updateInode(inode)
+            return true
         }
+        inode.ctime = now; inode.change &+= 1
+        try w.updateInode(inode)
+        return false
     }
 
     public func retainOpen(_ ino: InodeID) { openFiles.retain(ino) }
