@@ -90,26 +90,25 @@ extension Operations {
         }
         try ctx.server.recallConflicting(handle.inode, client: client, write: access & Share.write != 0 || deny != 0)
         await ctx.server.revokeExpiredHolders(of: handle)
-        let opener = ctx.gate.rpcCaller.uid
-        let stateID = try ctx.state.with { (t: inout StateTables) throws(NFSStatus) in
-            try t.open(owner: owner, file: handle, access: access, deny: deny, opener: opener)
+        let (opener, minorVersion, configuration) = (ctx.gate.rpcCaller.uid, ctx.minorVersion, ctx.server.configuration)
+        // The open, whether it must be confirmed and whether it comes with a delegation: one transition.
+        let (stateID, needsConfirm, delegation) = try ctx.state.with {
+            (t: inout StateTables) throws(NFSStatus) -> (StateID, Bool, DelegationAnswer) in
+            let stateID = try t.open(owner: owner, file: handle, access: access, deny: deny, opener: opener)
+            // NFSv4.0: a new open-owner confirms its first open (RFC 7530 §16.16.5) — except a reclaim, which
+            // proves the owner existed before the restart (clients do not confirm reclaimed opens).
+            let needsConfirm = minorVersion == 0 && t.openNeedsConfirm(owner, newOwner: newOwner, reclaiming: reclaiming)
+            var delegation = DelegationAnswer.none
+            if configuration.readDelegations && !reclaiming && underDelegation == nil && !needsConfirm {
+                delegation = t.delegation(for: client, file: handle, access: access, deny: deny, want: args.want,
+                                          writeDelegations: configuration.writeDelegations, change: file.change, now: monotonicSeconds())
+            } else if let want = args.want {
+                delegation = want == .noPreference ? .none : .declined(want == .none ? .notWanted : .resource)
+            }
+            return (stateID, needsConfirm, delegation)
         }
         await ctx.server.settleOpenFiles()
-        // NFSv4.0: a new open-owner confirms its first open (RFC 7530 §16.16.5) — except a reclaim, which
-        // proves the owner existed before the restart (clients do not confirm reclaimed opens).
-        let needsConfirm = ctx.minorVersion == 0
-            && ctx.state.with { $0.openNeedsConfirm(owner, newOwner: newOwner, reclaiming: reclaiming) }
-        if reclaiming { ctx.server.logger.info("reclaimed an open of inode \(file.id) (NFSv4.\(ctx.minorVersion))") }
-        var delegation = DelegationAnswer.none
-        let configuration = ctx.server.configuration
-        if configuration.readDelegations && !reclaiming && underDelegation == nil && !needsConfirm {
-            delegation = ctx.state.with {
-                $0.delegation(for: client, file: handle, access: access, deny: deny, want: args.want,
-                              writeDelegations: configuration.writeDelegations, change: file.change, now: monotonicSeconds())
-            }
-        } else if let want = args.want {
-            delegation = want == .noPreference ? .none : .declined(want == .none ? .notWanted : .resource)
-        }
+        if reclaiming { ctx.server.logger.info("reclaimed an open of inode \(file.id) (NFSv4.\(minorVersion))") }
         ctx.current = handle
         ctx.currentStateID = stateID
         stateID.encode(into: &out)
