@@ -28,11 +28,12 @@ extension NFSServer {
     /// Before a request by `client` (nil: unknown, as NFSv4.0 namespace operations are) that reads or
     /// writes `inode`: delegations of other clients it conflicts with are recalled, and the request is
     /// answered NFS4ERR_DELAY until they are returned or revoked.
-    func recallConflicting(_ inode: InodeID, client: UInt64?, write: Bool) throws(NFSStatus) {
+    /// `client` is only worked out when some delegation exists (in NFSv4.0 it takes the state lock).
+    func recallConflicting(_ inode: InodeID, client: @autoclosure () -> UInt64?, write: Bool) throws(NFSStatus) {
         guard state.mayHaveDelegations else { return }
+        let requester = client()
         let (conflicts, toRecall) = state.with { t -> (Bool, [Delegation]) in
-            guard t.hasDelegations else { return (false, []) }
-            let found = t.conflictingDelegations(inode, client: client, write: write, now: monotonicSeconds())
+            let found = t.conflictingDelegations(inode, client: requester, write: write, now: monotonicSeconds())
             return (found.any, found.toRecall)
         }
         for delegation in toRecall { recall(delegation) }

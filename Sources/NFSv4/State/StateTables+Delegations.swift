@@ -34,7 +34,6 @@ enum WhyNoDelegation: UInt32 {
 enum DelegationWant: UInt32 {
     case noPreference = 0, read = 0x100, write = 0x200, any = 0x300, none = 0x400, cancel = 0x500
     static let mask: UInt32 = 0xFF00
-    static let signalAndPush: UInt32 = 0x30000
 }
 
 extension StateTables {
@@ -84,8 +83,6 @@ extension StateTables {
     func delegations(on inode: InodeID) -> [Delegation] {
         (delegationsByInode[inode] ?? []).compactMap { delegations[$0] }
     }
-
-    var hasDelegations: Bool { !delegations.isEmpty }
 
     /// Another client's write delegation of `inode`, whose holder may have written what the server has not seen.
     func writeDelegation(on inode: InodeID, notHeldBy client: UInt64?) -> Delegation? {
