@@ -41,12 +41,6 @@ actor CallbackChannel {
         if case .session(_, let connection, _) = path { self.connection = connection }
     }
 
-    /// The client's back channel connection, when that is what this is (a BIND_CONN_TO_SESSION can replace it).
-    var sessionConnection: RPCConnection? {
-        if case .session = path { return connection }
-        return nil
-    }
-
     private var program: UInt32 {
         switch path {
         case .session(_, _, let program), .address(_, _, let program, _): program

@@ -13,8 +13,7 @@ final class DuplicateRequestCache: Sendable {
         var arguments: Int
     }
 
-    static let capacity = 1024
-    private let entries = Mutex<(replies: [Key: ByteBuffer], order: [Key])>(([:], []))
+    private let replies = Mutex(RecentMap<Key, ByteBuffer>(capacity: 1024))
 
     static func key(source: String?, xid: UInt32, arguments: ByteBuffer) -> Key? {
         guard let source else { return nil }
@@ -24,12 +23,7 @@ final class DuplicateRequestCache: Sendable {
         return Key(source: source, xid: xid, arguments: hasher.finalize())
     }
 
-    func reply(for key: Key) -> ByteBuffer? { entries.withLock { $0.replies[key] } }
+    func reply(for key: Key) -> ByteBuffer? { replies.withLock { $0[key] } }
 
-    func remember(_ key: Key, _ reply: ByteBuffer) {
-        entries.withLock { e in
-            if e.replies.updateValue(reply, forKey: key) == nil { e.order.append(key) }
-            if e.order.count > Self.capacity { e.replies[e.order.removeFirst()] = nil }
-        }
-    }
+    func remember(_ key: Key, _ reply: ByteBuffer) { replies.withLock { $0.remember(key, reply) } }
 }

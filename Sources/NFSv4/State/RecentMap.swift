@@ -20,6 +20,4 @@ struct RecentMap<Key: Hashable, Value> {
             next = (next + 1) % capacity
         }
     }
-
-    var count: Int { values.count }
 }
