@@ -153,10 +153,12 @@ public final class S3BlockStore: BlockStore {
     private func execute(_ method: String, key: BlockKey?, query: String, headers: [(String, String)],
                          body: ByteBuffer?, allowed: Set<UInt>) async throws -> Response {
         let path = "/\(location.bucket)" + (key.map { "/\(location.prefix)\($0.rawValue)" } ?? "/")
+        // Hashed once for all attempts: a multipart part is megabytes.
+        let payloadHash = S3Signer.sha256Hex(body ?? ByteBuffer())
         var delay = Duration.milliseconds(100)
         for attempt in 1...Self.attempts {
             do {
-                let response = try await once(method, path: path, query: query, headers: headers, body: body)
+                let response = try await once(method, path: path, query: query, headers: headers, body: body, payloadHash: payloadHash)
                 if allowed.contains(response.status) { return response }
                 let failure = failure(response)
                 guard Self.transient(response.status), attempt < Self.attempts else { throw failure }
@@ -173,10 +175,10 @@ public final class S3BlockStore: BlockStore {
         throw S3Error.unreachable(location.endpoint.absoluteString)
     }
 
-    private func once(_ method: String, path: String, query: String, headers: [(String, String)], body: ByteBuffer?) async throws -> Response {
+    private func once(_ method: String, path: String, query: String, headers: [(String, String)], body: ByteBuffer?,
+                      payloadHash: String) async throws -> Response {
         let endpoint = location.endpoint
         let host = endpoint.port.map { "\(endpoint.host!):\($0)" } ?? endpoint.host!
-        let payloadHash = body.map { S3Signer.sha256Hex($0.readableBytesView) } ?? S3Signer.sha256Hex([UInt8]())
         let signed = signer.sign(method: method, host: host, path: path, query: query, headers: headers, payloadHash: payloadHash)
         let base = endpoint.absoluteString.hasSuffix("/") ? String(endpoint.absoluteString.dropLast()) : endpoint.absoluteString
         var request = HTTPClientRequest(url: base + path + (query.isEmpty ? "" : "?" + query))

@@ -1,6 +1,7 @@
 import Crypto
 import Foundation
 import IAM
+import NIOCore
 
 /// Signs S3 requests with SigV4 (the same canonical request and key derivation the API uses to verify).
 struct S3Signer: Sendable {
@@ -24,7 +25,8 @@ struct S3Signer: Sendable {
         return all.filter { $0.0 != "host" }
     }
 
-    static func sha256Hex(_ bytes: some Sequence<UInt8>) -> String {
-        SHA256.hash(data: Array(bytes)).map { String(format: "%02x", $0) }.joined()
+    /// The payload's SHA-256, hashed in place (no copy of a body of megabytes).
+    static func sha256Hex(_ body: ByteBuffer) -> String {
+        SigV4.hex(body.withUnsafeReadableBytes { SHA256.hash(data: $0) })
     }
 }

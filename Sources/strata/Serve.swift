@@ -56,8 +56,8 @@ struct Serve: AsyncParsableCommand {
     /// the memory kept, and lost 4 of 5 on throughput.
     static let keptFreedMemory: Int32 = 256 << 20
 
-    /// The S3 block engine `--blocks` names, checked before anything is served: a missing bucket, refused
-    /// credentials or an unreachable endpoint stop the start with one line saying which.
+    /// The S3 block engine `--blocks` names (serve and fsck), checked before the store is opened: a missing
+    /// bucket, refused credentials or an unreachable endpoint stop the command with one line saying which.
     static func openBlocks(_ url: String?) async throws -> S3BlockStore? {
         guard let url else { return nil }
         do {
@@ -65,7 +65,7 @@ struct Serve: AsyncParsableCommand {
             try await store.verify()
             return store
         } catch let error as S3Error {
-            FileHandle.standardError.write(Data("strata serve: cannot use the block store: \(error)\n".utf8))
+            FileHandle.standardError.write(Data("strata: cannot use the block store: \(error)\n".utf8))
             throw ExitCode(1)
         }
     }
